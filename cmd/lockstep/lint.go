@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-dev/lockstep/internal/fault"
+	"github.com/lockstep-dev/lockstep/lint"
+)
+
+type lintOptions struct {
+	paths       []string
+	format      string
+	output      string
+	writes      []string
+	failOn      string
+	pgVersion   int
+	since       string
+	includeDown bool
+	runner      string
+}
+
+func newLintCmd(e *env, g *globals) *cobra.Command {
+	o := &lintOptions{}
+	c := &cobra.Command{
+		Use:   "lint [paths...]",
+		Short: "Find migrations that break the old or new release, or lock traffic",
+		Long: `Lint PostgreSQL migrations for zero-downtime deploys.
+
+Paths are golang-migrate directories (NNN_name.up.sql, in version order) or single .sql files of
+any name, linted in the order given. Earlier files are replayed into a schema catalog, so lockstep
+knows which tables exist, their columns and types, constraints and indexes. A table the files never
+create is taken to exist, with readers.
+
+With --since REF (for a pull request: the base branch), only files added since REF are reported;
+the older ones are replayed, and objects the new files create count as unreleased: nothing reads
+them yet, so changing them is safe.
+
+Each finding names the rule, the lock it takes and on what, whether it scans or rewrites the
+table, whom it breaks (the old release, the new one, both, or availability through locks) and the
+safe alternative as SQL. Suppress one with "-- lockstep:ignore <rule-id> <reason>" on the line
+before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <reason>".`,
+		Example: `  # lint a golang-migrate directory
+  lockstep lint migrations
+
+  # in a pull request: report only the files it adds, fail on warnings too
+  lockstep lint migrations --since origin/main --fail-on warning
+
+  # SARIF for GitHub code scanning, text on the console
+  lockstep lint migrations --write sarif=lockstep.sarif
+
+  # a single file, for PostgreSQL 13, as x-multi-statement=true runs it
+  lockstep lint db/change.sql --pg-version 13 --runner multi-statement`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.paths = args
+			return runLint(cmd.Context(), e, g, o, cmd.Flags().Changed("pg-version"))
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(lint.Formats, ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the output to this file instead of standard output")
+	f.StringArrayVar(&o.writes, "write", nil, "also write FORMAT=PATH (repeatable), e.g. --write sarif=lockstep.sarif")
+	f.StringVar(&o.failOn, "fail-on", "", "lowest severity that exits 1: error, warning, hint or never (default error)")
+	f.IntVar(&o.pgVersion, "pg-version", 0, "target PostgreSQL major version, 13 to 17 (default 15)")
+	f.StringVar(&o.since, "since", "", "report only files added since this git ref; older ones are history")
+	f.BoolVar(&o.includeDown, "include-down", false, "lint .down.sql files too")
+	f.StringVar(&o.runner, "runner", "", "how migrations run: golang-migrate, multi-statement or per-statement")
+	return c
+}
+
+// lintConfig merges lockstep.yaml's lint section with the flags.
+func lintConfig(e *env, g *globals, o *lintOptions, pgSet bool) (lint.Config, *config, error) {
+	cfg := lint.Config{}
+	conf, err := loadConfig(e, g)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if err := conf.section("lint", &cfg); err != nil {
+		return cfg, nil, err
+	}
+	if pgSet {
+		cfg.PGVersion = o.pgVersion
+	}
+	if o.failOn != "" {
+		cfg.FailOn = o.failOn
+	}
+	if o.runner != "" {
+		cfg.Runner = lint.Runner(o.runner)
+	}
+	if o.includeDown {
+		cfg.IncludeDown = true
+	}
+	if pgSet && (o.pgVersion < lint.MinPGVersion || o.pgVersion > lint.MaxPGVersion) {
+		return cfg, nil, fault.Errorf(fault.Usage, "--pg-version %d: not supported (want %d to %d)", o.pgVersion, lint.MinPGVersion, lint.MaxPGVersion)
+	}
+	if err := cfg.Normalize(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, conf, nil
+}
+
+func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool) error {
+	if !validFormat(o.format) {
+		return fault.Errorf(fault.Usage, "--format %q: want one of %s", o.format, strings.Join(lint.Formats, ", "))
+	}
+	extra, err := parseWrites(o.writes)
+	if err != nil {
+		return err
+	}
+	cfg, _, err := lintConfig(e, g, o, pgSet)
+	if err != nil {
+		return err
+	}
+	paths := o.paths
+	if len(paths) == 0 {
+		paths = []string{"migrations"}
+		if _, err := os.Stat(e.abs("migrations")); err != nil {
+			return fault.Errorf(fault.Usage, "no paths given and ./migrations does not exist: lockstep lint [paths...]")
+		}
+	}
+	inputs, err := collectInputs(e, paths, cfg)
+	if err != nil {
+		return err
+	}
+	if o.since != "" {
+		added, err := addedSince(ctx, e, o.since)
+		if err != nil {
+			return err
+		}
+		for i := range inputs {
+			abs, _ := filepath.Abs(e.abs(inputs[i].Path))
+			inputs[i].New = added[abs]
+			inputs[i].Replay = !added[abs]
+		}
+	}
+	l, err := lint.New(cfg)
+	if err != nil {
+		return err
+	}
+	res, err := l.Lint(ctx, inputs)
+	if err != nil {
+		return err
+	}
+	opts := lint.WriteOptions{Color: e.tty && o.output == "" && o.format == "text", Version: version}
+	if err := writeResult(e, o.format, o.output, res, opts); err != nil {
+		return err
+	}
+	for _, w := range extra {
+		if err := writeResult(e, w.format, w.path, res, lint.WriteOptions{Version: version}); err != nil {
+			return err
+		}
+	}
+	if errs := res.SyntaxErrors(); len(errs) > 0 {
+		for _, se := range errs[1:] {
+			fmt.Fprintf(e.stderr, "lockstep: %s\n", se)
+		}
+		return fault.Errorf(fault.Input, "%s", errs[0])
+	}
+	min, _ := cfg.FailSeverity()
+	if res.Fails(min) {
+		return fault.Quietly(fault.Failed, "findings at or above "+cfg.FailOn)
+	}
+	return nil
+}
+
+func validFormat(f string) bool {
+	for _, x := range lint.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+type writeTarget struct{ format, path string }
+
+func parseWrites(ws []string) ([]writeTarget, error) {
+	var out []writeTarget
+	for _, w := range ws {
+		f, p, ok := strings.Cut(w, "=")
+		if !ok || p == "" || !validFormat(f) {
+			return nil, fault.Errorf(fault.Usage, "--write %q: want FORMAT=PATH with FORMAT one of %s", w, strings.Join(lint.Formats, ", "))
+		}
+		out = append(out, writeTarget{f, p})
+	}
+	return out, nil
+}
+
+func writeResult(e *env, format, path string, res *lint.Result, opts lint.WriteOptions) error {
+	var buf bytes.Buffer
+	if err := lint.Write(&buf, format, res, opts); err != nil {
+		return err
+	}
+	var w io.Writer = e.stdout
+	if path != "" {
+		if err := os.WriteFile(e.abs(path), buf.Bytes(), 0o644); err != nil {
+			return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
+		}
+		return nil
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// abs resolves a path against the env's working directory.
+func (e *env) abs(p string) string {
+	if e.workdir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.workdir, p)
+}
+
+// collectInputs expands paths into files in history order.
+func collectInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
+	var inputs []lint.Input
+	seen := map[string]bool{}
+	add := func(path string, scratch bool) error {
+		if seen[path] || cfg.Excluded(path) {
+			return nil
+		}
+		seen[path] = true
+		b, err := os.ReadFile(e.abs(path))
+		if err != nil {
+			return fault.Errorf(fault.Input, "%s: %v", path, unwrapPathErr(err))
+		}
+		inputs = append(inputs, lint.Input{Path: path, Text: string(b), Scratch: scratch})
+		return nil
+	}
+	for _, p := range paths {
+		st, err := os.Stat(e.abs(p))
+		if err != nil {
+			return nil, fault.Errorf(fault.Input, "%s: %v", p, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			if err := add(p, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		ms, err := lint.Discover(dirFS{e}, p)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 0 {
+			return nil, fault.Errorf(fault.Input, "%s: no migration files (NNN_name.up.sql)", p)
+		}
+		for _, m := range ms {
+			if m.Direction == lint.Down && !cfg.IncludeDown {
+				continue
+			}
+			if err := add(m.Path, m.Direction == lint.Down); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return inputs, nil
+}
+
+// dirFS reads directories relative to the env's working directory.
+type dirFS struct{ e *env }
+
+func (d dirFS) Open(name string) (fs.File, error) { return os.Open(d.e.abs(name)) }
+
+func (d dirFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(d.e.abs(name)) }

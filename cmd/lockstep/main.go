@@ -1,0 +1,29 @@
+// Command lockstep guards zero-downtime deploys of PostgreSQL-backed
+// services: it lints migrations, sequences them into expand, backfill and
+// contract phases across releases, gates deploys and drives rollouts.
+//
+// Run `lockstep --help` for the commands.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		tty:    isatty.IsTerminal(os.Stdout.Fd()) && os.Getenv("NO_COLOR") == "",
+		stderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
+	}
+	os.Exit(run(ctx, os.Args[1:], e))
+}

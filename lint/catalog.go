@@ -1,0 +1,874 @@
+package lint
+
+import (
+	"sort"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Origin says where an object was created, and so whether the running
+// release reads it. The zero Origin is an object the linted files never
+// create: it exists, with readers. An object created by the file being
+// linted, or by an unreleased file (New: added since --since), has no
+// readers yet; one created by an earlier, released file has.
+type Origin struct {
+	File string
+	Line int
+	New  bool
+}
+
+// Table is a table (or a partitioned table) as the replayed history left it.
+type Table struct {
+	Schema, Name string
+	Columns      []*Column
+	Constraints  []*Constraint
+	Origin       Origin
+	// Partitioned is true for a table declared PARTITION BY; PartitionOf names
+	// the parent of a partition.
+	Partitioned bool
+	PartitionOf string
+	Unlogged    bool
+	// Known is false for a placeholder the catalog made up for a table the
+	// linted files never create: it exists and has readers, but its columns
+	// and constraints are not known.
+	Known bool
+}
+
+// Column is one column of a table.
+type Column struct {
+	Name    string
+	Type    Type
+	NotNull bool
+	// Default is the default expression, nil for none; DefaultSQL renders it.
+	Default   *pg.Node
+	Identity  bool
+	Generated bool
+	Origin    Origin
+}
+
+// ConstraintKind names a kind of table constraint.
+type ConstraintKind string
+
+const (
+	Check      ConstraintKind = "check"
+	ForeignKey ConstraintKind = "foreign key"
+	Unique     ConstraintKind = "unique"
+	PrimaryKey ConstraintKind = "primary key"
+	Exclusion  ConstraintKind = "exclusion"
+)
+
+// Constraint is a table constraint.
+type Constraint struct {
+	Name    string
+	Kind    ConstraintKind
+	Columns []string
+	// Valid is false for a constraint added NOT VALID and not validated since.
+	Valid bool
+	// NotNullOf names the column of a CHECK (col IS NOT NULL) constraint.
+	NotNullOf string
+	// References is the referenced table of a foreign key, qualified.
+	References string
+	Origin     Origin
+}
+
+// Index is an index.
+type Index struct {
+	Schema, Name string
+	Table        string // qualified
+	Columns      []string
+	Unique       bool
+	Partial      bool
+	Origin       Origin
+}
+
+// Enum is an enum type.
+type Enum struct {
+	Schema, Name string
+	Values       []string
+	Origin       Origin
+}
+
+// Function is a function or procedure whose body the linter can look into.
+type Function struct {
+	Name       string // qualified
+	Volatility string // "immutable", "stable" or "volatile"
+	Body       []*Statement
+	Source     *Source
+	Origin     Origin
+}
+
+// Catalog is the schema built by replaying migrations in order.
+type Catalog struct {
+	tables    map[string]*Table
+	indexes   map[string]*Index
+	enums     map[string]*Enum
+	views     map[string]Origin
+	funcs     map[string]*Function
+	schemas   map[string]Origin
+	sequences map[string]Origin
+}
+
+// NewCatalog returns an empty catalog.
+func NewCatalog() *Catalog {
+	return &Catalog{
+		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
+		views: map[string]Origin{}, funcs: map[string]*Function{}, schemas: map[string]Origin{},
+		sequences: map[string]Origin{},
+	}
+}
+
+// QualifiedName returns schema.name for a relation, defaulting to public.
+func QualifiedName(rv *pg.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	return qualify(rv.Schemaname, rv.Relname)
+}
+
+func qualify(schema, name string) string {
+	if schema == "" {
+		schema = "public"
+	}
+	return schema + "." + name
+}
+
+// DisplayName drops the public. prefix for messages.
+func DisplayName(qualified string) string { return strings.TrimPrefix(qualified, "public.") }
+
+// Table returns the table a relation names, or nil when the history never
+// created it (callers treat that as an existing table with readers).
+func (c *Catalog) Table(rv *pg.RangeVar) *Table {
+	if rv == nil {
+		return nil
+	}
+	return c.tables[QualifiedName(rv)]
+}
+
+// TableNamed looks a table up by its qualified name.
+func (c *Catalog) TableNamed(qualified string) *Table { return c.tables[qualified] }
+
+// Tables returns every table, sorted by name.
+func (c *Catalog) Tables() []*Table {
+	out := make([]*Table, 0, len(c.tables))
+	for _, t := range c.tables {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Qualified() < out[j].Qualified() })
+	return out
+}
+
+// Index returns the index of that (possibly unqualified) name.
+func (c *Catalog) Index(schema, name string) *Index { return c.indexes[qualify(schema, name)] }
+
+// IndexesOn returns the indexes of a table, sorted by name.
+func (c *Catalog) IndexesOn(qualified string) []*Index {
+	var out []*Index
+	for _, ix := range c.indexes {
+		if ix.Table == qualified {
+			out = append(out, ix)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Enum returns an enum type by its parts (schema may be empty).
+func (c *Catalog) Enum(schema, name string) *Enum { return c.enums[qualify(schema, name)] }
+
+// Function returns a function created by the history, by qualified name.
+func (c *Catalog) Function(qualified string) *Function { return c.funcs[qualified] }
+
+// ViewOrigin reports whether a view or materialized view exists and where it came from.
+func (c *Catalog) ViewOrigin(qualified string) (Origin, bool) {
+	o, ok := c.views[qualified]
+	return o, ok
+}
+
+// Qualified is schema.name.
+func (t *Table) Qualified() string { return qualify(t.Schema, t.Name) }
+
+// Column returns the named column, or nil.
+func (t *Table) Column(name string) *Column {
+	if t == nil {
+		return nil
+	}
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Constraint returns the named constraint, or nil.
+func (t *Table) Constraint(name string) *Constraint {
+	if t == nil {
+		return nil
+	}
+	for _, c := range t.Constraints {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// HasValidNotNullCheck reports whether a validated CHECK (col IS NOT NULL)
+// exists, which lets SET NOT NULL skip its scan from PostgreSQL 12.
+func (t *Table) HasValidNotNullCheck(col string) bool {
+	if t == nil {
+		return false
+	}
+	for _, c := range t.Constraints {
+		if c.Kind == Check && c.Valid && c.NotNullOf == col {
+			return true
+		}
+	}
+	return false
+}
+
+// nextvalDefault stands for the sequence default of a serial column.
+var nextvalDefault = pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode("nextval")}, nil, 0)
+
+// DefaultSQL renders the column's default as SQL, "" for none.
+func (c *Column) DefaultSQL() string { return deparseExpr(c.Default) }
+
+// apply updates the catalog with the effect of one statement. o is the origin
+// of anything the statement creates.
+func (c *Catalog) apply(s *Statement, o Origin) {
+	n := s.Node
+	switch {
+	case n.GetCreateStmt() != nil:
+		c.createTable(n.GetCreateStmt(), o)
+	case n.GetCreateTableAsStmt() != nil:
+		cs := n.GetCreateTableAsStmt()
+		if cs.Into != nil && cs.Into.Rel != nil {
+			name := QualifiedName(cs.Into.Rel)
+			if cs.Objtype == pg.ObjectType_OBJECT_MATVIEW {
+				c.views[name] = o
+			} else {
+				c.tables[name] = &Table{Schema: schemaOf(cs.Into.Rel), Name: cs.Into.Rel.Relname, Origin: o, Known: true}
+			}
+		}
+	case n.GetViewStmt() != nil:
+		c.views[QualifiedName(n.GetViewStmt().View)] = o
+	case n.GetAlterTableStmt() != nil:
+		c.alterTable(n.GetAlterTableStmt(), o)
+	case n.GetIndexStmt() != nil:
+		c.createIndex(n.GetIndexStmt(), o)
+	case n.GetDropStmt() != nil:
+		c.drop(n.GetDropStmt())
+	case n.GetRenameStmt() != nil:
+		c.rename(n.GetRenameStmt())
+	case n.GetCreateEnumStmt() != nil:
+		e := n.GetCreateEnumStmt()
+		schema, name := splitName(e.TypeName)
+		en := &Enum{Schema: schema, Name: name, Origin: o}
+		for _, v := range e.Vals {
+			en.Values = append(en.Values, strVal(v))
+		}
+		c.enums[qualify(schema, name)] = en
+	case n.GetAlterEnumStmt() != nil:
+		e := n.GetAlterEnumStmt()
+		schema, name := splitName(e.TypeName)
+		en := c.enums[qualify(schema, name)]
+		if en == nil {
+			en = &Enum{Schema: schema, Name: name, Origin: Origin{}}
+			c.enums[qualify(schema, name)] = en
+		}
+		if e.OldVal != "" {
+			for i, v := range en.Values {
+				if v == e.OldVal {
+					en.Values[i] = e.NewVal
+				}
+			}
+		} else if e.NewVal != "" {
+			en.Values = append(en.Values, e.NewVal)
+		}
+	case n.GetCreateSchemaStmt() != nil:
+		c.schemas[n.GetCreateSchemaStmt().Schemaname] = o
+	case n.GetCreateSeqStmt() != nil:
+		c.sequences[QualifiedName(n.GetCreateSeqStmt().Sequence)] = o
+	case n.GetCreateFunctionStmt() != nil:
+		c.createFunction(s, n.GetCreateFunctionStmt(), o)
+	}
+}
+
+func schemaOf(rv *pg.RangeVar) string {
+	if rv.Schemaname == "" {
+		return "public"
+	}
+	return rv.Schemaname
+}
+
+func splitName(names []*pg.Node) (schema, name string) {
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, strVal(n))
+	}
+	switch len(parts) {
+	case 0:
+		return "public", ""
+	case 1:
+		return "public", parts[0]
+	}
+	return parts[len(parts)-2], parts[len(parts)-1]
+}
+
+func strVal(n *pg.Node) string {
+	if n == nil {
+		return ""
+	}
+	if s := n.GetString_(); s != nil {
+		return s.Sval
+	}
+	return ""
+}
+
+// ensureTable returns the table, making up a placeholder with readers when
+// the history never created it.
+func (c *Catalog) ensureTable(rv *pg.RangeVar) *Table {
+	name := QualifiedName(rv)
+	t := c.tables[name]
+	if t == nil {
+		t = &Table{Schema: schemaOf(rv), Name: rv.Relname, Origin: Origin{}}
+		c.tables[name] = t
+	}
+	return t
+}
+
+func (c *Catalog) createTable(cs *pg.CreateStmt, o Origin) {
+	t := &Table{Schema: schemaOf(cs.Relation), Name: cs.Relation.Relname, Origin: o, Known: true,
+		Partitioned: cs.Partspec != nil, Unlogged: cs.Relation.Relpersistence == "u"}
+	if len(cs.InhRelations) > 0 && cs.Partbound != nil {
+		if rv := cs.InhRelations[0].GetRangeVar(); rv != nil {
+			t.PartitionOf = QualifiedName(rv)
+			if parent := c.tables[t.PartitionOf]; parent != nil {
+				for _, col := range parent.Columns {
+					cp := *col
+					cp.Origin = o
+					t.Columns = append(t.Columns, &cp)
+				}
+			}
+		}
+	}
+	for _, e := range cs.TableElts {
+		switch {
+		case e.GetColumnDef() != nil:
+			c.addColumn(t, e.GetColumnDef(), o)
+		case e.GetConstraint() != nil:
+			c.addConstraint(t, e.GetConstraint(), o, nil)
+		}
+	}
+	c.tables[t.Qualified()] = t
+}
+
+func (c *Catalog) addColumn(t *Table, cd *pg.ColumnDef, o Origin) *Column {
+	col := &Column{Name: cd.Colname, Type: TypeOf(cd.TypeName), NotNull: cd.IsNotNull, Origin: o}
+	if col.Type.Serial {
+		col.NotNull = true
+		col.Default = nextvalDefault
+	}
+	if cd.RawDefault != nil {
+		col.Default = cd.RawDefault
+	}
+	t.Columns = append(t.Columns, col)
+	for _, cn := range cd.Constraints {
+		con := cn.GetConstraint()
+		if con == nil {
+			continue
+		}
+		switch con.Contype {
+		case pg.ConstrType_CONSTR_NOTNULL:
+			col.NotNull = true
+		case pg.ConstrType_CONSTR_NULL:
+			col.NotNull = false
+		case pg.ConstrType_CONSTR_DEFAULT:
+			col.Default = con.RawExpr
+		case pg.ConstrType_CONSTR_IDENTITY:
+			col.Identity, col.NotNull = true, true
+		case pg.ConstrType_CONSTR_GENERATED:
+			col.Generated = true
+		case pg.ConstrType_CONSTR_PRIMARY:
+			col.NotNull = true
+			c.addConstraint(t, con, o, []string{col.Name})
+		default:
+			c.addConstraint(t, con, o, []string{col.Name})
+		}
+	}
+	return col
+}
+
+// addConstraint records a table constraint; cols names the column of a
+// column constraint.
+func (c *Catalog) addConstraint(t *Table, con *pg.Constraint, o Origin, cols []string) *Constraint {
+	k := constraintKind(con.Contype)
+	if k == "" {
+		if con.Contype == pg.ConstrType_CONSTR_NOTNULL {
+			for _, name := range cols {
+				if col := t.Column(name); col != nil {
+					col.NotNull = true
+				}
+			}
+		}
+		return nil
+	}
+	if len(cols) == 0 {
+		cols = ConstraintColumns(con)
+	}
+	ct := &Constraint{Name: con.Conname, Kind: k, Columns: cols, Valid: !con.SkipValidation, Origin: o}
+	if ct.Name == "" {
+		ct.Name = defaultConstraintName(t.Name, cols, k)
+	}
+	if k == Check {
+		ct.NotNullOf = notNullCheckColumn(con.RawExpr)
+	}
+	if k == ForeignKey && con.Pktable != nil {
+		ct.References = QualifiedName(con.Pktable)
+	}
+	if k == PrimaryKey {
+		for _, name := range cols {
+			if col := t.Column(name); col != nil {
+				col.NotNull = true
+			}
+		}
+	}
+	t.Constraints = append(t.Constraints, ct)
+	if k == PrimaryKey || k == Unique || k == Exclusion {
+		ixName := con.Indexname
+		if ixName == "" {
+			ixName = ct.Name
+		}
+		c.indexes[qualify(t.Schema, ixName)] = &Index{Schema: t.Schema, Name: ixName, Table: t.Qualified(),
+			Columns: cols, Unique: k != Exclusion, Origin: o}
+	}
+	return ct
+}
+
+// ConstraintColumns lists the columns a table constraint names (its keys,
+// the referencing columns of a foreign key, or the columns a CHECK uses).
+func ConstraintColumns(con *pg.Constraint) []string {
+	var cols []string
+	for _, k := range con.Keys {
+		cols = append(cols, strVal(k))
+	}
+	for _, k := range con.FkAttrs {
+		cols = append(cols, strVal(k))
+	}
+	for _, ex := range con.Exclusions {
+		if l := ex.GetList(); l != nil && len(l.Items) > 0 {
+			if ie := l.Items[0].GetIndexElem(); ie != nil && ie.Name != "" {
+				cols = append(cols, ie.Name)
+			}
+		}
+	}
+	if con.RawExpr != nil {
+		cols = append(cols, ColumnRefs(con.RawExpr)...)
+	}
+	return dedupe(cols)
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func constraintKind(t pg.ConstrType) ConstraintKind {
+	switch t {
+	case pg.ConstrType_CONSTR_CHECK:
+		return Check
+	case pg.ConstrType_CONSTR_FOREIGN:
+		return ForeignKey
+	case pg.ConstrType_CONSTR_UNIQUE:
+		return Unique
+	case pg.ConstrType_CONSTR_PRIMARY:
+		return PrimaryKey
+	case pg.ConstrType_CONSTR_EXCLUSION:
+		return Exclusion
+	}
+	return ""
+}
+
+// defaultConstraintName follows PostgreSQL's naming of unnamed constraints.
+func defaultConstraintName(table string, cols []string, k ConstraintKind) string {
+	suffix := map[ConstraintKind]string{Check: "check", ForeignKey: "fkey", Unique: "key", PrimaryKey: "pkey", Exclusion: "excl"}[k]
+	if k == PrimaryKey {
+		return table + "_pkey"
+	}
+	parts := append([]string{table}, cols...)
+	return strings.Join(append(parts, suffix), "_")
+}
+
+// notNullCheckColumn returns col for an expression "col IS NOT NULL".
+func notNullCheckColumn(e *pg.Node) string {
+	nt := e.GetNullTest()
+	if nt == nil || nt.Nulltesttype != pg.NullTestType_IS_NOT_NULL {
+		return ""
+	}
+	if refs := ColumnRefs(nt.Arg); len(refs) == 1 {
+		return refs[0]
+	}
+	return ""
+}
+
+// ColumnRefs lists the column names an expression refers to (last name part).
+func ColumnRefs(e *pg.Node) []string {
+	var out []string
+	walk(e, func(n *pg.Node) bool {
+		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+			if s := strVal(cr.Fields[len(cr.Fields)-1]); s != "" {
+				out = append(out, s)
+			}
+		}
+		return true
+	})
+	return dedupe(out)
+}
+
+func (c *Catalog) alterTable(at *pg.AlterTableStmt, o Origin) {
+	if at.Relation == nil {
+		return
+	}
+	switch at.Objtype {
+	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_MATVIEW, pg.ObjectType_OBJECT_SEQUENCE:
+		return
+	default:
+		return
+	}
+	t := c.ensureTable(at.Relation)
+	for _, cn := range at.Cmds {
+		cmd := cn.GetAlterTableCmd()
+		if cmd == nil {
+			continue
+		}
+		switch cmd.Subtype {
+		case pg.AlterTableType_AT_AddColumn:
+			if cd := cmd.Def.GetColumnDef(); cd != nil {
+				if cmd.MissingOk && t.Column(cd.Colname) != nil {
+					continue
+				}
+				c.addColumn(t, cd, o)
+			}
+		case pg.AlterTableType_AT_DropColumn:
+			c.dropColumn(t, cmd.Name)
+		case pg.AlterTableType_AT_AlterColumnType:
+			if col := t.Column(cmd.Name); col != nil {
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					col.Type = TypeOf(cd.TypeName)
+				}
+			}
+		case pg.AlterTableType_AT_SetNotNull:
+			if col := t.Column(cmd.Name); col != nil {
+				col.NotNull = true
+			}
+		case pg.AlterTableType_AT_DropNotNull:
+			if col := t.Column(cmd.Name); col != nil {
+				col.NotNull = false
+			}
+		case pg.AlterTableType_AT_ColumnDefault:
+			if col := t.Column(cmd.Name); col != nil {
+				col.Default = cmd.Def
+			}
+		case pg.AlterTableType_AT_AddIdentity:
+			if col := t.Column(cmd.Name); col != nil {
+				col.Identity, col.NotNull = true, true
+			}
+		case pg.AlterTableType_AT_DropIdentity:
+			if col := t.Column(cmd.Name); col != nil {
+				col.Identity = false
+			}
+		case pg.AlterTableType_AT_AddConstraint:
+			if con := cmd.Def.GetConstraint(); con != nil {
+				if con.Indexname != "" { // ADD ... USING INDEX
+					if ix := c.indexes[qualify(t.Schema, con.Indexname)]; ix != nil {
+						ct := c.addConstraint(t, con, o, ix.Columns)
+						if ct != nil && con.Conname == "" {
+							ct.Name = con.Indexname
+						}
+						continue
+					}
+				}
+				c.addConstraint(t, con, o, nil)
+			}
+		case pg.AlterTableType_AT_ValidateConstraint:
+			if ct := t.Constraint(cmd.Name); ct != nil {
+				ct.Valid = true
+			}
+		case pg.AlterTableType_AT_DropConstraint:
+			for i, ct := range t.Constraints {
+				if ct.Name == cmd.Name {
+					t.Constraints = append(t.Constraints[:i], t.Constraints[i+1:]...)
+					delete(c.indexes, qualify(t.Schema, ct.Name))
+					break
+				}
+			}
+		case pg.AlterTableType_AT_SetLogged:
+			t.Unlogged = false
+		case pg.AlterTableType_AT_SetUnLogged:
+			t.Unlogged = true
+		case pg.AlterTableType_AT_AttachPartition:
+			if pc := cmd.Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
+				part := c.ensureTable(pc.Name)
+				part.PartitionOf = t.Qualified()
+				t.Partitioned = true
+			}
+		case pg.AlterTableType_AT_DetachPartition:
+			if pc := cmd.Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
+				if part := c.tables[QualifiedName(pc.Name)]; part != nil {
+					part.PartitionOf = ""
+				}
+			}
+		}
+	}
+}
+
+func (c *Catalog) dropColumn(t *Table, name string) {
+	for i, col := range t.Columns {
+		if col.Name == name {
+			t.Columns = append(t.Columns[:i], t.Columns[i+1:]...)
+			break
+		}
+	}
+	// Indexes and constraints on the column go with it.
+	kept := t.Constraints[:0]
+	for _, ct := range t.Constraints {
+		if !contains(ct.Columns, name) {
+			kept = append(kept, ct)
+		}
+	}
+	t.Constraints = kept
+	for k, ix := range c.indexes {
+		if ix.Table == t.Qualified() && contains(ix.Columns, name) {
+			delete(c.indexes, k)
+		}
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Catalog) createIndex(is *pg.IndexStmt, o Origin) {
+	if is.Relation == nil {
+		return
+	}
+	t := c.ensureTable(is.Relation)
+	name := is.Idxname
+	cols := IndexColumns(is)
+	if name == "" {
+		name = t.Name + "_" + strings.Join(cols, "_") + "_idx"
+	}
+	if is.IfNotExists && c.indexes[qualify(t.Schema, name)] != nil {
+		return
+	}
+	c.indexes[qualify(t.Schema, name)] = &Index{Schema: t.Schema, Name: name, Table: t.Qualified(), Columns: cols,
+		Unique: is.Unique, Partial: is.WhereClause != nil, Origin: o}
+}
+
+// IndexColumns lists the key columns of an index (expressions contribute the
+// columns they use).
+func IndexColumns(is *pg.IndexStmt) []string {
+	var cols []string
+	for _, p := range is.IndexParams {
+		ie := p.GetIndexElem()
+		if ie == nil {
+			continue
+		}
+		if ie.Name != "" {
+			cols = append(cols, ie.Name)
+		} else if ie.Expr != nil {
+			cols = append(cols, ColumnRefs(ie.Expr)...)
+		}
+	}
+	return cols
+}
+
+func (c *Catalog) drop(ds *pg.DropStmt) {
+	for _, obj := range ds.Objects {
+		schema, name := objectName(obj)
+		key := qualify(schema, name)
+		switch ds.RemoveType {
+		case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_FOREIGN_TABLE:
+			delete(c.tables, key)
+			for k, ix := range c.indexes {
+				if ix.Table == key {
+					delete(c.indexes, k)
+				}
+			}
+		case pg.ObjectType_OBJECT_INDEX:
+			delete(c.indexes, key)
+		case pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_MATVIEW:
+			delete(c.views, key)
+		case pg.ObjectType_OBJECT_TYPE:
+			delete(c.enums, key)
+		case pg.ObjectType_OBJECT_SEQUENCE:
+			delete(c.sequences, key)
+		case pg.ObjectType_OBJECT_SCHEMA:
+			s := strVal(obj)
+			delete(c.schemas, s)
+			for k := range c.tables {
+				if strings.HasPrefix(k, s+".") {
+					delete(c.tables, k)
+				}
+			}
+		}
+	}
+}
+
+// objectName reads the name of a dropped object: a list of name parts or a
+// TypeName.
+func objectName(n *pg.Node) (schema, name string) {
+	switch {
+	case n.GetList() != nil:
+		return splitName(n.GetList().Items)
+	case n.GetTypeName() != nil:
+		return splitName(n.GetTypeName().Names)
+	case n.GetString_() != nil:
+		return "public", n.GetString_().Sval
+	}
+	return "public", ""
+}
+
+func (c *Catalog) rename(rs *pg.RenameStmt) {
+	switch rs.RenameType {
+	case pg.ObjectType_OBJECT_TABLE:
+		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
+			delete(c.tables, t.Qualified())
+			old := t.Qualified()
+			t.Name = rs.Newname
+			c.tables[t.Qualified()] = t
+			for _, ix := range c.indexes {
+				if ix.Table == old {
+					ix.Table = t.Qualified()
+				}
+			}
+		}
+	case pg.ObjectType_OBJECT_COLUMN:
+		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
+			if col := t.Column(rs.Subname); col != nil {
+				col.Name = rs.Newname
+			}
+			for _, ct := range t.Constraints {
+				for i, cn := range ct.Columns {
+					if cn == rs.Subname {
+						ct.Columns[i] = rs.Newname
+					}
+				}
+			}
+			for _, ix := range c.IndexesOn(t.Qualified()) {
+				for i, cn := range ix.Columns {
+					if cn == rs.Subname {
+						ix.Columns[i] = rs.Newname
+					}
+				}
+			}
+		}
+	case pg.ObjectType_OBJECT_INDEX:
+		key := QualifiedName(rs.Relation)
+		if ix := c.indexes[key]; ix != nil {
+			delete(c.indexes, key)
+			ix.Name = rs.Newname
+			c.indexes[qualify(ix.Schema, ix.Name)] = ix
+		}
+	case pg.ObjectType_OBJECT_TABCONSTRAINT:
+		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
+			if ct := t.Constraint(rs.Subname); ct != nil {
+				ct.Name = rs.Newname
+			}
+		}
+	case pg.ObjectType_OBJECT_SCHEMA:
+		for k, t := range c.tables {
+			if t.Schema == rs.Subname {
+				delete(c.tables, k)
+				t.Schema = rs.Newname
+				c.tables[t.Qualified()] = t
+			}
+		}
+	}
+}
+
+func (c *Catalog) createFunction(s *Statement, cf *pg.CreateFunctionStmt, o Origin) {
+	schema, name := splitName(cf.Funcname)
+	f := &Function{Name: qualify(schema, name), Volatility: "volatile", Origin: o}
+	for _, opt := range cf.Options {
+		de := opt.GetDefElem()
+		if de == nil {
+			continue
+		}
+		if de.Defname == "volatility" {
+			f.Volatility = strVal(de.Arg)
+		}
+	}
+	f.Body = s.nestedBody
+	f.Source = s.source
+	c.funcs[f.Name] = f
+}
+
+// deparseExpr renders an expression back to SQL for messages.
+func deparseExpr(e *pg.Node) string {
+	if e == nil {
+		return ""
+	}
+	out, err := deparseNode(e)
+	if err != nil {
+		return "(expression)"
+	}
+	return out
+}
+
+// clone returns a deep copy, for linting a file whose changes must not stay.
+func (c *Catalog) clone() *Catalog {
+	n := NewCatalog()
+	for k, t := range c.tables {
+		ct := *t
+		ct.Columns = make([]*Column, len(t.Columns))
+		for i, col := range t.Columns {
+			cc := *col
+			ct.Columns[i] = &cc
+		}
+		ct.Constraints = make([]*Constraint, len(t.Constraints))
+		for i, con := range t.Constraints {
+			cc := *con
+			cc.Columns = append([]string(nil), con.Columns...)
+			ct.Constraints[i] = &cc
+		}
+		n.tables[k] = &ct
+	}
+	for k, ix := range c.indexes {
+		ci := *ix
+		ci.Columns = append([]string(nil), ix.Columns...)
+		n.indexes[k] = &ci
+	}
+	for k, e := range c.enums {
+		ce := *e
+		ce.Values = append([]string(nil), e.Values...)
+		n.enums[k] = &ce
+	}
+	for k, v := range c.views {
+		n.views[k] = v
+	}
+	for k, v := range c.funcs {
+		n.funcs[k] = v
+	}
+	for k, v := range c.schemas {
+		n.schemas[k] = v
+	}
+	for k, v := range c.sequences {
+		n.sequences[k] = v
+	}
+	return n
+}

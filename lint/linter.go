@@ -1,0 +1,493 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/lockstep-dev/lockstep/internal/fault"
+)
+
+// Input is one file to lint, in history order.
+type Input struct {
+	Path string
+	Text string
+	// New marks an unreleased file (added since --since): what it creates has
+	// no readers in later files either.
+	New bool
+	// Replay marks a file that is only replayed into the catalog (history
+	// older than --since), not reported.
+	Replay bool
+	// Scratch marks a file linted against the catalog without changing it: a
+	// .down.sql file, which undoes its up file rather than extending history.
+	Scratch bool
+}
+
+// FileResult is the outcome for one file.
+type FileResult struct {
+	Path       string
+	Linted     bool
+	Statements int
+	Findings   []Finding
+	// Phase is the declared phase, or else the one inferred from the content
+	// (PhaseNone when nothing in the file changes what a release sees).
+	Phase    Phase
+	Declared Phase
+	Inferred Phase
+	// Mixed is true when statements of several phases share the file.
+	Mixed bool
+	// Risk is the highest severity of the file's findings, 0 for none.
+	Risk Severity
+	// Err is set for a file that does not parse.
+	Err *SyntaxError
+}
+
+// Result is the outcome of a lint run.
+type Result struct {
+	Files []FileResult
+	// Findings holds every finding, ordered by file (history order), line
+	// and column.
+	Findings []Finding
+	Config   Config
+	// Sources holds each file's text by path, for excerpts.
+	Sources map[string]*Source
+}
+
+// Count returns how many findings have exactly that severity.
+func (r *Result) Count(s Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Fails reports whether any finding is at or above min (0: never fails).
+func (r *Result) Fails(min Severity) bool {
+	if min == 0 {
+		return false
+	}
+	for _, f := range r.Findings {
+		if f.Severity >= min {
+			return true
+		}
+	}
+	return false
+}
+
+// SyntaxErrors returns the files that do not parse.
+func (r *Result) SyntaxErrors() []*SyntaxError {
+	var out []*SyntaxError
+	for _, f := range r.Files {
+		if f.Err != nil {
+			out = append(out, f.Err)
+		}
+	}
+	return out
+}
+
+// Linted is the number of files linted (not only replayed).
+func (r *Result) Linted() int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Linted {
+			n++
+		}
+	}
+	return n
+}
+
+// Linter lints migrations with one configuration.
+type Linter struct {
+	cfg       Config
+	rules     []*Rule
+	fileRules []*Rule
+	sev       map[string]Severity
+}
+
+// New validates the configuration and returns a Linter. Errors are usage
+// errors naming the setting.
+func New(cfg Config) (*Linter, error) {
+	if err := cfg.Normalize(); err != nil {
+		return nil, err
+	}
+	if err := validateRules(Rules()); err != nil {
+		return nil, err
+	}
+	l := &Linter{cfg: cfg, sev: map[string]Severity{}}
+	for _, r := range Rules() {
+		s := cfg.severityOf(r)
+		l.sev[r.ID] = s
+		if s != 0 && r.Check != nil {
+			l.rules = append(l.rules, r)
+		}
+		if s != 0 && r.CheckFile != nil {
+			l.fileRules = append(l.fileRules, r)
+		}
+	}
+	return l, nil
+}
+
+// Config returns the normalized configuration.
+func (l *Linter) Config() Config { return l.cfg }
+
+// Lint parses every input (in parallel) and lints them in order, replaying
+// each into the catalog for the ones after it. A file that does not parse
+// yields a syntax-error finding and FileResult.Err; the error return is for
+// configuration errors in the files' directives (fault.Usage) and for a
+// cancelled context.
+func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
+	files := make([]*File, len(inputs))
+	ready := make([]chan struct{}, len(inputs))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(inputs) {
+		workers = len(inputs)
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				files[i] = Parse(NewSource(inputs[i].Path, inputs[i].Text))
+				close(ready[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i := range inputs {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer wg.Wait()
+
+	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
+	cat := NewCatalog()
+	for i, in := range inputs {
+		select {
+		case <-ready[i]:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c := cat
+		if in.Scratch {
+			c = cat.clone()
+		}
+		fr, err := l.lintFile(files[i], in, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, fr)
+		if !in.Replay {
+			res.Sources[in.Path] = files[i].Source
+		}
+		res.Findings = append(res.Findings, fr.Findings...)
+	}
+	return res, nil
+}
+
+// fileRun is the state of linting one file.
+type fileRun struct {
+	l        *Linter
+	file     *File
+	in       Input
+	cat      *Catalog
+	tracker  *txTracker
+	found    []found
+	phases   []StatementPhase
+	ignores  []*ignore
+	declared Phase
+	once     map[string]bool
+}
+
+type found struct {
+	f    Finding
+	stmt *Statement
+}
+
+func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, error) {
+	fr := FileResult{Path: in.Path, Linted: !in.Replay, Statements: len(f.Statements), Err: f.Err}
+	if f.Err != nil {
+		if !in.Replay {
+			fr.Findings = []Finding{{Rule: RuleSyntaxError, Severity: Error, Pos: f.Err.Pos, Message: f.Err.Msg}}
+			fr.Risk = Error
+		}
+		return fr, nil
+	}
+	run := &fileRun{l: l, file: f, in: in, cat: cat, tracker: newTxTracker(l.cfg.Runner, f)}
+	if !in.Replay {
+		if err := run.readDirectives(); err != nil {
+			return fr, err
+		}
+	}
+	origin := func(s *Statement) Origin {
+		line, _ := f.Source.Position(s.Start)
+		return Origin{File: in.Path, Line: line, New: in.New}
+	}
+	for _, s := range f.Statements {
+		locks := statementLocks(s.Node, cat, l.cfg.PGVersion)
+		tx := run.tracker.before(s)
+		line, _ := f.Source.Position(s.Start)
+		if !in.Replay {
+			run.check(s, tx, locks)
+			for _, ns := range s.nested {
+				nl := statementLocks(ns.Node, cat, l.cfg.PGVersion)
+				ntx := tx
+				ntx.InBlock = true
+				run.check(ns, ntx, nl)
+				cat.apply(ns, origin(ns))
+				for _, lk := range nl {
+					if lk.Mode.BlocksTraffic() {
+						tx.Held = append(tx.Held, HeldLock{Lock: lk, Line: lineOf(f.Source, ns.Start)})
+					}
+				}
+				locks = append(locks, nl...)
+			}
+			run.checkCalls(s, tx)
+		} else {
+			for _, ns := range s.nested {
+				cat.apply(ns, origin(ns))
+			}
+		}
+		cat.apply(s, origin(s))
+		run.tracker.after(s, locks, line)
+	}
+	if !in.Replay {
+		run.finish(&fr)
+	}
+	return fr, nil
+}
+
+func lineOf(src *Source, off int) int {
+	l, _ := src.Position(off)
+	return l
+}
+
+// check runs every rule on one statement.
+func (r *fileRun) check(s *Statement, tx Tx, locks []Lock) {
+	if r.once == nil {
+		r.once = map[string]bool{}
+	}
+	p := &Pass{File: r.file, Stmt: s, Catalog: r.cat, Tx: tx, Config: &r.l.cfg, Locks: locks,
+		newFile: r.in.New, once: r.once}
+	p.report = func(st *Statement, f Finding) { r.add(p, st, f) }
+	for _, rule := range r.l.rules {
+		p.Rule = rule
+		rule.Check(p)
+	}
+	p.Rule = nil
+	r.phases = append(r.phases, StatementPhase{Stmt: s, Phase: classify(p)})
+}
+
+// checkCalls lints the body of a PL/pgSQL function or procedure that the
+// statement calls (CALL p(); SELECT f();), when the history created it.
+func (r *fileRun) checkCalls(s *Statement, tx Tx) {
+	var calls []string
+	switch {
+	case s.Node.GetCallStmt() != nil && s.Node.GetCallStmt().Funccall != nil:
+		calls = append(calls, qualifiedFuncName(s.Node.GetCallStmt().Funccall.Funcname))
+	case s.Node.GetSelectStmt() != nil && s.Node.GetSelectStmt().FromClause == nil:
+		for _, t := range s.Node.GetSelectStmt().TargetList {
+			if rt := t.GetResTarget(); rt != nil && rt.Val.GetFuncCall() != nil {
+				calls = append(calls, qualifiedFuncName(rt.Val.GetFuncCall().Funcname))
+			}
+		}
+	}
+	for _, name := range calls {
+		fn := r.cat.Function(name)
+		if fn == nil {
+			continue
+		}
+		for _, body := range fn.Body {
+			ns := *body
+			ns.Via = s
+			ns.Index = s.Index
+			if fn.Source != r.file.Source {
+				// The body lives in an earlier file: report at the call.
+				ns.Start, ns.End, ns.base, ns.source = s.Start, s.End, s.Start, r.file.Source
+				ns.Context = strings.TrimSuffix(body.Context, "()") + "() (created in " + fn.Origin.File + ")"
+			}
+			ntx := tx
+			ntx.InBlock = true
+			r.check(&ns, ntx, statementLocks(ns.Node, r.cat, r.l.cfg.PGVersion))
+		}
+	}
+}
+
+// add completes and records a finding a rule reported.
+func (r *fileRun) add(p *Pass, s *Statement, f Finding) {
+	f.Rule = p.Rule.ID
+	if f.Severity == 0 {
+		f.Severity = r.l.sev[p.Rule.ID]
+	} else if r.l.cfg.Rules[p.Rule.ID] != "" && r.l.cfg.Rules[p.Rule.ID] != "on" {
+		f.Severity = r.l.sev[p.Rule.ID]
+	}
+	if f.Lock.Relation == "" && f.Lock.Mode == NoLock && len(p.Locks) > 0 && f.Breaks != BreaksNone {
+		f.Lock = p.Locks[0]
+	}
+	if h, ok := p.Tx.StrongestHeld(); ok && f.Held == "" && f.Breaks != BreaksNone {
+		f.Held = h.String()
+	}
+	r.addRaw(s, f)
+}
+
+func (r *fileRun) addRaw(s *Statement, f Finding) {
+	if f.Pos.File == "" {
+		f.Pos = r.file.Source.Span(s.Start, s.End)
+	}
+	f.Statement = s.Index
+	if s.Via != nil && !strings.Contains(f.Message, s.Context) {
+		f.Message += " (inside " + s.Context + ")"
+	}
+	f.Lock.Relation = DisplayName(f.Lock.Relation)
+	r.found = append(r.found, found{f: f, stmt: s})
+}
+
+// readDirectives validates the file's lockstep: comments.
+func (r *fileRun) readDirectives() error {
+	path := r.file.Source.Path
+	for _, d := range r.file.Directives {
+		switch d.Verb {
+		case DirIgnore, DirIgnoreFile:
+			rules, reason := parseIgnore(d)
+			if len(rules) == 0 {
+				return fault.Errorf(fault.Usage, "%s:%d: lockstep:%s needs a rule id and a reason", path, d.Line, d.Verb)
+			}
+			for _, id := range rules {
+				if RuleByID(id) == nil {
+					return fault.Errorf(fault.Usage, "%s:%d: lockstep:%s: unknown rule id %q%s", path, d.Line, d.Verb, id, suggest(id))
+				}
+			}
+			if reason == "" {
+				return fault.Errorf(fault.Usage, "%s:%d: lockstep:%s %s: a reason is required", path, d.Line, d.Verb, strings.Join(rules, ","))
+			}
+			ig := &ignore{Directive: d, rules: rules, reason: reason, file: d.Verb == DirIgnoreFile, used: map[string]bool{}}
+			if !ig.file {
+				ig.target = r.targetOf(d)
+			}
+			r.ignores = append(r.ignores, ig)
+		case DirPhase:
+			ph, err := ParsePhase(strings.TrimSpace(d.Args))
+			if err != nil {
+				return fault.Errorf(fault.Usage, "%s:%d: lockstep:phase: %v", path, d.Line, err)
+			}
+			r.declared = ph
+		case DirBatch:
+			// Read by the migrator.
+		default:
+			return fault.Errorf(fault.Usage, "%s:%d: unknown directive lockstep:%s (want ignore, ignore-file, phase or batch)", path, d.Line, d.Verb)
+		}
+	}
+	return nil
+}
+
+// targetOf returns the statement an ignore comment precedes: the first
+// statement (top-level or nested) that starts after it.
+func (r *fileRun) targetOf(d Directive) *Statement {
+	var best *Statement
+	consider := func(s *Statement) {
+		if s.Start >= d.End && (best == nil || s.Start < best.Start) {
+			best = s
+		}
+	}
+	for _, s := range r.file.Statements {
+		consider(s)
+		for _, n := range s.nested {
+			consider(n)
+		}
+	}
+	return best
+}
+
+// finish applies suppressions, file-level rules and phases, and sorts.
+func (r *fileRun) finish(fr *FileResult) {
+	phases := make([]Phase, len(r.phases))
+	for i, sp := range r.phases {
+		phases[i] = sp.Phase
+	}
+	fr.Inferred, fr.Mixed = filePhase(phases)
+	fr.Declared = r.declared
+	fr.Phase = fr.Inferred
+	if fr.Declared != PhaseNone {
+		fr.Phase = fr.Declared
+	}
+	r.fileRules(fr)
+	kept := r.found[:0]
+	for _, fd := range r.found {
+		if r.suppressed(fd) {
+			continue
+		}
+		kept = append(kept, fd)
+	}
+	for _, ig := range r.ignores {
+		for _, id := range ig.rules {
+			if !ig.used[id] && r.l.sev[RuleUnusedIgnore] != 0 {
+				end := ig.End
+				kept = append(kept, found{f: Finding{Rule: RuleUnusedIgnore, Severity: r.l.sev[RuleUnusedIgnore],
+					Pos:     r.file.Source.Span(ig.Offset, end),
+					Message: fmt.Sprintf("lockstep:%s %s suppresses nothing: %s does not fire here; remove the comment", ig.Verb, id, id)}})
+			}
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool {
+		a, b := kept[i].f.Pos, kept[j].f.Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return kept[i].f.Rule < kept[j].f.Rule
+	})
+	for _, fd := range kept {
+		fr.Findings = append(fr.Findings, fd.f)
+		if fd.f.Severity > fr.Risk {
+			fr.Risk = fd.f.Severity
+		}
+	}
+}
+
+func (r *fileRun) suppressed(fd found) bool {
+	hit := false
+	for _, ig := range r.ignores {
+		if !contains(ig.rules, fd.f.Rule) {
+			continue
+		}
+		if ig.file || (fd.stmt != nil && (fd.stmt == ig.target || fd.stmt.Via == ig.target)) {
+			ig.used[fd.f.Rule] = true
+			hit = true
+		}
+	}
+	return hit
+}
+
+func (r *fileRun) fileRules(fr *FileResult) {
+	for _, rule := range r.l.fileRules {
+		fp := &FilePass{Rule: rule, File: r.file, Config: &r.l.cfg, Result: fr, Phases: r.phases}
+		fp.report = func(st *Statement, f Finding) {
+			f.Rule = rule.ID
+			f.Severity = r.l.sev[rule.ID]
+			if st == nil {
+				f.Pos = r.file.Source.Span(0, len(r.file.Source.LineText(1)))
+				r.found = append(r.found, found{f: f})
+				return
+			}
+			r.addRaw(st, f)
+		}
+		rule.CheckFile(fp)
+	}
+}

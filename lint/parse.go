@@ -1,0 +1,430 @@
+package lint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+)
+
+// Statement is one SQL statement of a migration: a top-level statement of
+// the file, or one found inside a DO block or a PL/pgSQL function body that
+// the file runs.
+type Statement struct {
+	Node *pg.Node
+	// Index is the 0-based index of the top-level statement (for a nested
+	// statement, of the top-level statement that runs it).
+	Index int
+	// Start and End are the byte offsets of the statement's text in its file,
+	// without the terminating semicolon.
+	Start, End int
+	// Via is the top-level statement that runs a nested statement (the DO, or
+	// the call of a function), nil for a top-level one.
+	Via *Statement
+	// Context describes where a nested statement was found, e.g. "DO block"
+	// or "function backfill_users()".
+	Context string
+	// InLoop is true for a nested statement inside a PL/pgSQL loop.
+	InLoop bool
+	// Dynamic is true for SQL run by EXECUTE of a constant string.
+	Dynamic bool
+
+	// base is the file offset that the node's locations count from.
+	base   int
+	source *Source
+	// nested holds the statements a DO block runs, in order.
+	nested []*Statement
+	// nestedBody holds the statements of a PL/pgSQL function's body, which
+	// run only when the function is called.
+	nestedBody []*Statement
+	// opaque lists dynamic SQL the linter could not read, as file offsets.
+	opaque []int
+}
+
+// Offset converts a node location (as pg_query reports it) to a byte offset
+// in the file. A location of -1 (unknown) maps to the statement's start.
+func (s *Statement) Offset(loc int32) int {
+	if loc < 0 {
+		return s.Start
+	}
+	off := s.base + int(loc)
+	if off < s.Start || off > s.End {
+		return s.Start
+	}
+	return off
+}
+
+// Text returns the statement's source text.
+func (s *Statement) Text() string { return s.source.Text[s.Start:s.End] }
+
+// Nested returns the statements a DO block runs (nil for other statements).
+func (s *Statement) Nested() []*Statement { return s.nested }
+
+// SyntaxError is an unparsable migration: bad input.
+type SyntaxError struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }
+
+// File is a parsed migration file.
+type File struct {
+	Source     *Source
+	Statements []*Statement
+	Directives []Directive
+	// Err is set when the file does not parse; Statements is then empty.
+	Err *SyntaxError
+}
+
+// Parse parses a migration file. A syntax error is returned in File.Err, not
+// as an error, so that the other files are still linted.
+func Parse(src *Source) *File {
+	f := &File{Source: src, Directives: parseDirectives(src)}
+	tree, err := pg.Parse(src.Text)
+	if err != nil {
+		f.Err = syntaxError(src, 0, err)
+		return f
+	}
+	for i, raw := range tree.Stmts {
+		start := int(raw.StmtLocation)
+		end := len(src.Text)
+		if raw.StmtLen > 0 {
+			end = start + int(raw.StmtLen)
+		}
+		start = skipSpaceAndComments(src.Text, start, end)
+		st := &Statement{Node: raw.Stmt, Index: i, Start: start, End: end, base: 0, source: src}
+		f.Statements = append(f.Statements, st)
+		if err := extractPLpgSQL(st); err != nil {
+			f.Err = err
+			f.Statements = nil
+			return f
+		}
+	}
+	return f
+}
+
+// syntaxError converts a pg_query error for text starting at byte offset base.
+func syntaxError(src *Source, base int, err error) *SyntaxError {
+	var pe *pgparser.Error
+	off := base
+	if errors.As(err, &pe) && pe.Cursorpos > 0 {
+		sub := NewSource("", src.Text[base:])
+		off = base + sub.ByteOffsetOfChar(pe.Cursorpos)
+	}
+	line, col := src.Position(off)
+	return &SyntaxError{Pos: Pos{File: src.Path, Line: line, Col: col, EndLine: line, EndCol: col}, Msg: err.Error()}
+}
+
+// skipSpaceAndComments returns the offset of the first character at or after
+// off that is neither white space nor inside a comment.
+func skipSpaceAndComments(text string, off, end int) int {
+	for off < end {
+		switch {
+		case isSpace(text[off]):
+			off++
+		case strings.HasPrefix(text[off:], "--"):
+			nl := strings.IndexByte(text[off:], '\n')
+			if nl < 0 {
+				return end
+			}
+			off += nl + 1
+		case strings.HasPrefix(text[off:], "/*"):
+			depth, i := 0, off
+			for i < end {
+				if strings.HasPrefix(text[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(text[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+			off = i
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+// clauseEnd returns the offset just past the clause that starts at off: up to
+// the first comma or semicolon outside parentheses, quotes and comments, or
+// the statement's end.
+func clauseEnd(text string, off, end int) int {
+	depth := 0
+	for i := off; i < end; i++ {
+		switch c := text[i]; c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return trimRight(text, off, i)
+			}
+		case ',', ';':
+			if depth == 0 {
+				return trimRight(text, off, i)
+			}
+		case '\'', '"':
+			j := strings.IndexByte(text[i+1:end], c)
+			if j < 0 {
+				return end
+			}
+			i += j + 1
+		case '$':
+			if tag := dollarTag(text[i:end]); tag != "" {
+				j := strings.Index(text[i+len(tag):end], tag)
+				if j < 0 {
+					return end
+				}
+				i += len(tag) + j + len(tag) - 1
+			}
+		case '-':
+			if i+1 < end && text[i+1] == '-' {
+				nl := strings.IndexByte(text[i:end], '\n')
+				if nl < 0 {
+					return trimRight(text, off, i)
+				}
+				i += nl
+			}
+		}
+	}
+	return trimRight(text, off, end)
+}
+
+func trimRight(text string, start, end int) int {
+	for end > start && isSpace(text[end-1]) {
+		end--
+	}
+	return end
+}
+
+var dollarTagRe = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z_0-9]*\$|^\$\$`)
+
+// dollarTag returns the dollar-quote tag ($$ or $name$) that s starts with.
+func dollarTag(s string) string { return dollarTagRe.FindString(s) }
+
+// extractPLpgSQL finds the statements inside a DO block or a PL/pgSQL
+// function body.
+func extractPLpgSQL(st *Statement) *SyntaxError {
+	var body string
+	var bodyNode *pg.Node
+	lang := "plpgsql"
+	ctx := fmt.Sprintf("the DO block at line %d", lineOf(st.source, st.Start))
+	isDo := false
+	switch {
+	case st.Node.GetDoStmt() != nil:
+		isDo = true
+		for _, a := range st.Node.GetDoStmt().Args {
+			de := a.GetDefElem()
+			if de == nil {
+				continue
+			}
+			switch de.Defname {
+			case "as":
+				body, bodyNode = strVal(de.Arg), de.Arg
+			case "language":
+				lang = strVal(de.Arg)
+			}
+		}
+	case st.Node.GetCreateFunctionStmt() != nil:
+		cf := st.Node.GetCreateFunctionStmt()
+		_, name := splitName(cf.Funcname)
+		ctx = "function " + name + "()"
+		if cf.IsProcedure {
+			ctx = "procedure " + name + "()"
+		}
+		for _, o := range cf.Options {
+			de := o.GetDefElem()
+			if de == nil {
+				continue
+			}
+			switch de.Defname {
+			case "as":
+				if l := de.Arg.GetList(); l != nil && len(l.Items) > 0 {
+					body, bodyNode = strVal(l.Items[0]), l.Items[0]
+				}
+			case "language":
+				lang = strVal(de.Arg)
+			}
+		}
+		if cf.SqlBody != nil {
+			return nil
+		}
+	default:
+		return nil
+	}
+	_ = bodyNode
+	if strings.ToLower(lang) != "plpgsql" || body == "" {
+		return nil
+	}
+	text := st.source.Text
+	// Locate the body in the file: it is the content of a dollar-quoted
+	// (or single-quoted) string inside the statement.
+	bodyOff := strings.Index(text[st.Start:st.End], body)
+	if bodyOff < 0 {
+		bodyOff = 0
+	}
+	bodyOff += st.Start
+	fn := "CREATE FUNCTION lockstep_body() RETURNS void LANGUAGE plpgsql AS $lockstep_body$" + body + "$lockstep_body$"
+	js, err := pg.ParsePlPgSqlToJSON(fn)
+	if err != nil {
+		// PostgreSQL checks a function body when it is created and a DO block
+		// when it runs: both fail on a syntax error.
+		var pe *pgparser.Error
+		msg := err.Error()
+		if errors.As(err, &pe) && pe.Lineno > 0 {
+			_ = pe
+		}
+		line, col := st.source.Position(bodyOff)
+		return &SyntaxError{Pos: Pos{File: st.source.Path, Line: line, Col: col, EndLine: line, EndCol: col},
+			Msg: "in " + ctx + ": " + msg}
+	}
+	var root []any
+	if err := json.Unmarshal([]byte(js), &root); err != nil {
+		return nil
+	}
+	x := &plExtractor{st: st, body: body, bodyOff: bodyOff, ctx: ctx}
+	for _, r := range root {
+		x.walk(r, false)
+	}
+	if isDo {
+		st.nested = x.out
+	} else {
+		st.nestedBody = x.out
+	}
+	st.opaque = x.opaque
+	return nil
+}
+
+type plExtractor struct {
+	st      *Statement
+	body    string
+	bodyOff int
+	ctx     string
+	out     []*Statement
+	opaque  []int
+	// searchFrom keeps successive statements found in order.
+	searchFrom int
+}
+
+var plLoops = map[string]bool{
+	"PLpgSQL_stmt_loop": true, "PLpgSQL_stmt_while": true, "PLpgSQL_stmt_fori": true, "PLpgSQL_stmt_fors": true,
+	"PLpgSQL_stmt_forc": true, "PLpgSQL_stmt_foreach_a": true, "PLpgSQL_stmt_dynfors": true,
+}
+
+func (x *plExtractor) walk(v any, inLoop bool) {
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			x.walk(e, inLoop)
+		}
+	case map[string]any:
+		for k, e := range t {
+			switch k {
+			case "PLpgSQL_stmt_execsql":
+				if q := exprQuery(e, "sqlstmt"); q != "" {
+					x.add(q, lineno(e), inLoop, false)
+				}
+				continue
+			case "PLpgSQL_stmt_dynexecute":
+				q := exprQuery(e, "query")
+				if lit, ok := sqlStringLiteral(q); ok {
+					x.add(lit, lineno(e), inLoop, true)
+				} else {
+					x.opaque = append(x.opaque, x.lineOffset(lineno(e)))
+				}
+				continue
+			}
+			x.walk(e, inLoop || plLoops[k])
+		}
+	}
+}
+
+func exprQuery(v any, field string) string {
+	m, _ := v.(map[string]any)
+	e, _ := m[field].(map[string]any)
+	pe, _ := e["PLpgSQL_expr"].(map[string]any)
+	q, _ := pe["query"].(string)
+	return q
+}
+
+func lineno(v any) int {
+	m, _ := v.(map[string]any)
+	f, _ := m["lineno"].(float64)
+	return int(f)
+}
+
+// sqlStringLiteral returns the value of an expression that is one string
+// constant ('...' or $$...$$).
+func sqlStringLiteral(expr string) (string, bool) {
+	tree, err := pg.Parse("SELECT " + expr)
+	if err != nil || len(tree.Stmts) != 1 {
+		return "", false
+	}
+	sel := tree.Stmts[0].Stmt.GetSelectStmt()
+	if sel == nil || len(sel.TargetList) != 1 {
+		return "", false
+	}
+	rt := sel.TargetList[0].GetResTarget()
+	if rt == nil || rt.Val.GetAConst() == nil || rt.Val.GetAConst().GetSval() == nil {
+		return "", false
+	}
+	return rt.Val.GetAConst().GetSval().Sval, true
+}
+
+// lineOffset returns the file offset of line n of the body (1-based).
+func (x *plExtractor) lineOffset(n int) int {
+	off := 0
+	for i := 1; i < n; i++ {
+		nl := strings.IndexByte(x.body[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return x.bodyOff + off
+}
+
+func (x *plExtractor) add(query string, line int, inLoop, dynamic bool) {
+	from := x.lineOffset(line) - x.bodyOff
+	if from < x.searchFrom {
+		from = x.searchFrom
+	}
+	rel := strings.Index(x.body[from:], query)
+	if rel >= 0 {
+		rel += from
+		x.searchFrom = rel + len(query)
+	} else if rel = strings.Index(x.body, query); rel < 0 {
+		rel = x.lineOffset(line) - x.bodyOff
+	}
+	base := x.bodyOff + rel
+	tree, err := pg.Parse(query)
+	if err != nil {
+		x.opaque = append(x.opaque, base)
+		return
+	}
+	for _, raw := range tree.Stmts {
+		start := base + int(raw.StmtLocation)
+		end := base + len(query)
+		if raw.StmtLen > 0 {
+			end = start + int(raw.StmtLen)
+		}
+		if end > len(x.st.source.Text) {
+			end = len(x.st.source.Text)
+		}
+		start = skipSpaceAndComments(x.st.source.Text, start, end)
+		x.out = append(x.out, &Statement{Node: raw.Stmt, Index: x.st.Index, Start: start, End: end, base: base,
+			Via: x.st, Context: x.ctx, InLoop: inLoop, Dynamic: dynamic, source: x.st.source})
+	}
+}

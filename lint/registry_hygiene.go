@@ -1,0 +1,4 @@
+package lint
+
+// hygieneRules: choices that hurt later (types, robustness).
+var hygieneRules = []*Rule{}

@@ -1,0 +1,2 @@
+-- test: new=002,003
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);

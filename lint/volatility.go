@@ -1,0 +1,91 @@
+package lint
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Volatility of an expression, as pg_proc.provolatile would say.
+type Volatility int
+
+const (
+	Immutable Volatility = iota
+	Stable
+	Volatile
+	// UnknownVolatility is a call of a function lockstep does not know.
+	UnknownVolatility
+)
+
+// volatileFuncs are built-in functions marked VOLATILE in pg_proc that
+// migrations use as defaults.
+var volatileFuncs = map[string]bool{
+	"random": true, "clock_timestamp": true, "timeofday": true, "gen_random_uuid": true, "uuid_generate_v1": true,
+	"uuid_generate_v1mc": true, "uuid_generate_v4": true, "nextval": true, "setval": true, "txid_current": true,
+	"pg_current_xact_id": true, "gen_random_bytes": true, "random_normal": true, "uuidv7": true, "uuidv4": true,
+	"gen_salt": true, "crypt": false, "currval": true, "lastval": true, "pg_backend_pid": false,
+}
+
+// stableFuncs are built-in STABLE functions (fine as defaults from PG 11).
+var stableFuncs = map[string]bool{
+	"now": true, "statement_timestamp": true, "transaction_timestamp": true, "current_setting": true,
+	"to_char": true, "to_timestamp": true, "age": true, "current_database": true, "current_schema": true,
+	"pg_backend_pid": true, "localtimestamp": true, "localtime": true,
+}
+
+// immutableFuncs are common built-in IMMUTABLE functions.
+var immutableFuncs = map[string]bool{
+	"lower": true, "upper": true, "length": true, "coalesce": true, "nullif": true, "greatest": true, "least": true,
+	"abs": true, "round": true, "trim": true, "btrim": true, "ltrim": true, "rtrim": true, "concat_ws": true,
+	"md5": true, "jsonb_build_object": false, "make_date": true, "make_interval": true, "substring": true,
+	"replace": true, "left": true, "right": true, "array_length": true, "int4": true, "int8": true, "text": true,
+	"to_jsonb": false, "json_build_object": false, "encode": true, "decode": true, "sha256": true, "pi": true,
+	"floor": true, "ceil": true, "sqrt": true, "power": true, "mod": true, "split_part": true, "format": false,
+}
+
+// ExprVolatility classifies an expression. Functions the catalog created
+// (CREATE FUNCTION ... IMMUTABLE) are looked up there.
+func ExprVolatility(e *pg.Node, cat *Catalog) (v Volatility, culprit string) {
+	walk(e, func(n *pg.Node) bool {
+		switch {
+		case n.GetFuncCall() != nil:
+			fc := n.GetFuncCall()
+			name := funcName(fc)
+			fv := funcVolatility(name, qualifiedFuncName(fc.Funcname), cat)
+			if fv > v {
+				v, culprit = fv, name+"()"
+			}
+		case n.GetSqlvalueFunction() != nil:
+			// CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_USER, ...: stable.
+			if Stable > v {
+				v = Stable
+			}
+		case n.GetSubLink() != nil:
+			v, culprit = Volatile, "a subquery"
+			return false
+		}
+		return true
+	})
+	return v, culprit
+}
+
+func funcVolatility(name, qualified string, cat *Catalog) Volatility {
+	if cat != nil {
+		if f := cat.Function(qualified); f != nil {
+			switch f.Volatility {
+			case "immutable":
+				return Immutable
+			case "stable":
+				return Stable
+			}
+			return Volatile
+		}
+	}
+	switch {
+	case volatileFuncs[name]:
+		return Volatile
+	case stableFuncs[name]:
+		return Stable
+	case immutableFuncs[name]:
+		return Immutable
+	}
+	return UnknownVolatility
+}

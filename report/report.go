@@ -1,0 +1,141 @@
+// Package report is the neutral model of what lockstep tells people: findings
+// on lines of a file, one section per stage of the sticky pull/merge request
+// comment, a commit status per stage, deployments and their statuses. The
+// commands build these values; writers in the subpackages (github, gitlab,
+// local) put them where people look. The package knows nothing of SQL or
+// rollouts, and imports none of lockstep's other packages.
+package report
+
+import "context"
+
+// Level is an annotation's severity.
+type Level string
+
+const (
+	LevelError   Level = "error"
+	LevelWarning Level = "warning"
+	LevelNotice  Level = "notice"
+)
+
+// Annotation is a finding on lines of a file in the repository.
+type Annotation struct {
+	// Path is relative to the repository root, with forward slashes.
+	Path      string
+	Line      int
+	EndLine   int
+	Column    int
+	EndColumn int
+	Level     Level
+	// Rule is the finding's rule id; with Path, Line and Title it makes the
+	// fingerprint that finds a posted comment again.
+	Rule  string
+	Title string
+	// Body is the comment's markdown: what, the lock, whom it breaks, the fix.
+	Body string
+	// Suggestion, when set, replaces lines Line..EndLine (a one-statement
+	// rewrite), offered as a suggested change.
+	Suggestion string
+	// DocURL links the rule's reference page.
+	DocURL string
+}
+
+// Stage names a section of the sticky comment and a status context, in the
+// order a change goes through them.
+type Stage string
+
+const (
+	StageLint    Stage = "lint"
+	StagePlan    Stage = "plan"
+	StageGate    Stage = "gate"
+	StageMigrate Stage = "migrate"
+	StageRollout Stage = "rollout"
+)
+
+// Stages lists the stages in order.
+var Stages = []Stage{StageLint, StagePlan, StageGate, StageMigrate, StageRollout}
+
+// State is the outcome of a stage.
+type State string
+
+const (
+	StatePending State = "pending"
+	StateRunning State = "running"
+	StateSuccess State = "success"
+	StateFailure State = "failure"
+	StateError   State = "error"
+)
+
+// Section is one stage's part of the sticky comment: a one-line status and
+// details folded below it.
+type Section struct {
+	Stage Stage
+	State State
+	// Summary is the one-line status, e.g. "3 errors, 1 warning in 2 files".
+	Summary string
+	// Markdown is the folded detail.
+	Markdown string
+}
+
+// Status is a commit status (or check) for one stage, context lockstep/<stage>.
+type Status struct {
+	Stage       Stage
+	State       State
+	Description string
+	TargetURL   string
+}
+
+// DeploymentState is the state of a deployment record.
+type DeploymentState string
+
+const (
+	DeployQueued     DeploymentState = "queued"
+	DeployInProgress DeploymentState = "in_progress"
+	DeploySuccess    DeploymentState = "success"
+	DeployFailure    DeploymentState = "failure"
+	DeployError      DeploymentState = "error"
+	DeployInactive   DeploymentState = "inactive"
+)
+
+// Deployment describes a deploy of a release to an environment.
+type Deployment struct {
+	Environment string
+	Release     string
+	// Ref is the commit SHA deployed.
+	Ref         string
+	Description string
+	// Production marks a production environment.
+	Production bool
+	URL        string
+	// Payload carries lockstep's own data (release, plan, rollback safety).
+	Payload map[string]any
+}
+
+// Outputs are named values for the CI job (GitHub step outputs, GitLab
+// dotenv): findings, errors, gate decision, ...
+type Outputs map[string]string
+
+// Report is what one command run has to say.
+type Report struct {
+	Annotations []Annotation
+	Sections    []Section
+	Statuses    []Status
+	Outputs     Outputs
+	// Summary is markdown for the job summary; empty means: render the sections.
+	Summary string
+}
+
+// Publisher puts a report where people look. Implementations must not fail
+// the command for reporting problems they can describe: Publish returns an
+// error only for what the caller should surface (the command decides
+// whether --report-required turns it into exit 4).
+type Publisher interface {
+	Publish(ctx context.Context, r *Report) error
+}
+
+// Deployer is implemented by publishers that can record deployments.
+type Deployer interface {
+	// StartDeployment creates a deployment record and returns its id.
+	StartDeployment(ctx context.Context, d Deployment) (id string, err error)
+	// SetDeploymentState moves a deployment's state.
+	SetDeploymentState(ctx context.Context, id string, s DeploymentState, description, logURL string) error
+}
