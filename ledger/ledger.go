@@ -29,8 +29,8 @@ import (
 //go:embed schema.sql
 var schemaV1 string
 
-// SchemaVersion is the ledger schema version this build writes.
-const SchemaVersion = 1
+// SchemaVersion is the ledger schema version this build writes (2: runs).
+const SchemaVersion = 2
 
 // upgradeLockKey serialises concurrent schema creation.
 const upgradeLockKey = 0x6c6f636b73746570 // "lockstep"

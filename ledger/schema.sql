@@ -1,4 +1,4 @@
--- The lockstep ledger, version 1. Applied by Open inside one transaction,
+-- The lockstep ledger, versions 1 and 2. Applied by Open inside one transaction,
 -- under an advisory lock, only when lockstep.schema_version says it is
 -- older. Every statement is idempotent.
 CREATE SCHEMA IF NOT EXISTS lockstep;
@@ -89,3 +89,16 @@ $$;
 DROP TRIGGER IF EXISTS audit_append_only ON lockstep.audit;
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON lockstep.audit
     FOR EACH ROW EXECUTE FUNCTION lockstep.audit_append_only();
+
+-- Version 2: runs of migrations that cannot commit in one transaction (a
+-- file holding CREATE INDEX CONCURRENTLY, or several transaction blocks):
+-- how many of its units committed, so a run cut short resumes after them.
+-- The row goes when the migration is marked applied.
+CREATE TABLE IF NOT EXISTS lockstep.runs (
+    version    bigint PRIMARY KEY REFERENCES lockstep.migrations (version),
+    release    text NOT NULL REFERENCES lockstep.releases (name),
+    units      integer NOT NULL,
+    units_done integer NOT NULL DEFAULT 0,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);

@@ -28,7 +28,12 @@ type Table struct {
 	// the parent of a partition.
 	Partitioned bool
 	PartitionOf string
-	Unlogged    bool
+	// PartitionKey lists the key columns of a partitioned table (expressions
+	// contribute the columns they use); DefaultPartition is true for the
+	// DEFAULT partition of its parent.
+	PartitionKey     []string
+	DefaultPartition bool
+	Unlogged         bool
 	// Known is false for a placeholder the catalog made up for a table the
 	// linted files never create: it exists and has readers, but its columns
 	// and constraints are not known.
@@ -79,7 +84,10 @@ type Index struct {
 	Columns      []string
 	Unique       bool
 	Partial      bool
-	Origin       Origin
+	// Expression is true when a key is an expression, not a plain column
+	// (such an index cannot back a constraint through USING INDEX).
+	Expression bool
+	Origin     Origin
 }
 
 // Enum is an enum type.
@@ -87,6 +95,18 @@ type Enum struct {
 	Schema, Name string
 	Values       []string
 	Origin       Origin
+	// added holds the origin of each value added by ALTER TYPE ... ADD VALUE
+	// (values of CREATE TYPE share the type's Origin).
+	added map[string]Origin
+}
+
+// ValueOrigin says where a value of the enum was created: the ADD VALUE
+// that added it, or else the type itself.
+func (e *Enum) ValueOrigin(v string) Origin {
+	if o, ok := e.added[v]; ok {
+		return o
+	}
+	return e.Origin
 }
 
 // Function is a function or procedure whose body the linter can look into.
@@ -107,6 +127,7 @@ type Catalog struct {
 	funcs     map[string]*Function
 	schemas   map[string]Origin
 	sequences map[string]Origin
+	domains   map[string]Origin
 }
 
 // NewCatalog returns an empty catalog.
@@ -114,7 +135,7 @@ func NewCatalog() *Catalog {
 	return &Catalog{
 		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
 		views: map[string]Origin{}, funcs: map[string]*Function{}, schemas: map[string]Origin{},
-		sequences: map[string]Origin{},
+		sequences: map[string]Origin{}, domains: map[string]Origin{},
 	}
 }
 
@@ -185,6 +206,24 @@ func (c *Catalog) ViewOrigin(qualified string) (Origin, bool) {
 	return o, ok
 }
 
+// DomainOrigin reports whether the history created a domain (by qualified
+// name), and where.
+func (c *Catalog) DomainOrigin(qualified string) (Origin, bool) {
+	o, ok := c.domains[qualified]
+	return o, ok
+}
+
+// Partitions returns the partitions of a partitioned table, sorted by name.
+func (c *Catalog) Partitions(qualified string) []*Table {
+	var out []*Table
+	for _, t := range c.Tables() {
+		if t.PartitionOf == qualified {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Qualified is schema.name.
 func (t *Table) Qualified() string { return qualify(t.Schema, t.Name) }
 
@@ -228,6 +267,20 @@ func (t *Table) HasValidNotNullCheck(col string) bool {
 	return false
 }
 
+// nonNull returns a default expression, nil for none or DEFAULT NULL.
+func nonNull(e *pg.Node) *pg.Node {
+	if ac := e.GetAConst(); ac != nil && ac.Isnull {
+		return nil
+	}
+	return e
+}
+
+// SchemaOrigin reports whether the history created a schema, and where.
+func (c *Catalog) SchemaOrigin(name string) (Origin, bool) {
+	o, ok := c.schemas[name]
+	return o, ok
+}
+
 // nextvalDefault stands for the sequence default of a serial column.
 var nextvalDefault = pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode("nextval")}, nil, 0)
 
@@ -245,10 +298,14 @@ func (c *Catalog) apply(s *Statement, o Origin) {
 		cs := n.GetCreateTableAsStmt()
 		if cs.Into != nil && cs.Into.Rel != nil {
 			name := QualifiedName(cs.Into.Rel)
+			if _, isView := c.views[name]; cs.IfNotExists && (c.tables[name] != nil || isView) {
+				break
+			}
 			if cs.Objtype == pg.ObjectType_OBJECT_MATVIEW {
 				c.views[name] = o
 			} else {
-				c.tables[name] = &Table{Schema: schemaOf(cs.Into.Rel), Name: cs.Into.Rel.Relname, Origin: o, Known: true}
+				// The columns come from the query: not known.
+				c.tables[name] = &Table{Schema: schemaOf(cs.Into.Rel), Name: cs.Into.Rel.Relname, Origin: o}
 			}
 		}
 	case n.GetViewStmt() != nil:
@@ -283,15 +340,32 @@ func (c *Catalog) apply(s *Statement, o Origin) {
 					en.Values[i] = e.NewVal
 				}
 			}
-		} else if e.NewVal != "" {
+			if ao, ok := en.added[e.OldVal]; ok {
+				delete(en.added, e.OldVal)
+				en.added[e.NewVal] = ao
+			}
+		} else if e.NewVal != "" && !(e.SkipIfNewValExists && contains(en.Values, e.NewVal)) {
 			en.Values = append(en.Values, e.NewVal)
+			if en.added == nil {
+				en.added = map[string]Origin{}
+			}
+			en.added[e.NewVal] = o
 		}
 	case n.GetCreateSchemaStmt() != nil:
-		c.schemas[n.GetCreateSchemaStmt().Schemaname] = o
+		cs := n.GetCreateSchemaStmt()
+		if _, ok := c.schemas[cs.Schemaname]; !ok || !cs.IfNotExists {
+			c.schemas[cs.Schemaname] = o
+		}
 	case n.GetCreateSeqStmt() != nil:
-		c.sequences[QualifiedName(n.GetCreateSeqStmt().Sequence)] = o
+		cs := n.GetCreateSeqStmt()
+		if _, ok := c.sequences[QualifiedName(cs.Sequence)]; !ok || !cs.IfNotExists {
+			c.sequences[QualifiedName(cs.Sequence)] = o
+		}
 	case n.GetCreateFunctionStmt() != nil:
 		c.createFunction(s, n.GetCreateFunctionStmt(), o)
+	case n.GetCreateDomainStmt() != nil:
+		schema, name := splitName(n.GetCreateDomainStmt().Domainname)
+		c.domains[qualify(schema, name)] = o
 	}
 }
 
@@ -339,9 +413,24 @@ func (c *Catalog) ensureTable(rv *pg.RangeVar) *Table {
 }
 
 func (c *Catalog) createTable(cs *pg.CreateStmt, o Origin) {
+	if cs.IfNotExists && c.tables[QualifiedName(cs.Relation)] != nil {
+		return // a no-op: the table keeps its origin and readers
+	}
 	t := &Table{Schema: schemaOf(cs.Relation), Name: cs.Relation.Relname, Origin: o, Known: true,
 		Partitioned: cs.Partspec != nil, Unlogged: cs.Relation.Relpersistence == "u"}
+	if cs.Partspec != nil {
+		for _, pe := range cs.Partspec.PartParams {
+			if el := pe.GetPartitionElem(); el != nil {
+				if el.Name != "" {
+					t.PartitionKey = append(t.PartitionKey, el.Name)
+				} else {
+					t.PartitionKey = append(t.PartitionKey, ColumnRefs(el.Expr)...)
+				}
+			}
+		}
+	}
 	if len(cs.InhRelations) > 0 && cs.Partbound != nil {
+		t.DefaultPartition = cs.Partbound.IsDefault
 		if rv := cs.InhRelations[0].GetRangeVar(); rv != nil {
 			t.PartitionOf = QualifiedName(rv)
 			if parent := c.tables[t.PartitionOf]; parent != nil {
@@ -371,7 +460,7 @@ func (c *Catalog) addColumn(t *Table, cd *pg.ColumnDef, o Origin) *Column {
 		col.Default = nextvalDefault
 	}
 	if cd.RawDefault != nil {
-		col.Default = cd.RawDefault
+		col.Default = nonNull(cd.RawDefault)
 	}
 	t.Columns = append(t.Columns, col)
 	for _, cn := range cd.Constraints {
@@ -385,7 +474,7 @@ func (c *Catalog) addColumn(t *Table, cd *pg.ColumnDef, o Origin) *Column {
 		case pg.ConstrType_CONSTR_NULL:
 			col.NotNull = false
 		case pg.ConstrType_CONSTR_DEFAULT:
-			col.Default = con.RawExpr
+			col.Default = nonNull(con.RawExpr)
 		case pg.ConstrType_CONSTR_IDENTITY:
 			col.Identity, col.NotNull = true, true
 		case pg.ConstrType_CONSTR_GENERATED:
@@ -576,7 +665,7 @@ func (c *Catalog) alterTable(at *pg.AlterTableStmt, o Origin) {
 			}
 		case pg.AlterTableType_AT_ColumnDefault:
 			if col := t.Column(cmd.Name); col != nil {
-				col.Default = cmd.Def
+				col.Default = nonNull(cmd.Def)
 			}
 		case pg.AlterTableType_AT_AddIdentity:
 			if col := t.Column(cmd.Name); col != nil {
@@ -619,12 +708,14 @@ func (c *Catalog) alterTable(at *pg.AlterTableStmt, o Origin) {
 			if pc := cmd.Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
 				part := c.ensureTable(pc.Name)
 				part.PartitionOf = t.Qualified()
+				part.DefaultPartition = pc.Bound != nil && pc.Bound.IsDefault
 				t.Partitioned = true
 			}
 		case pg.AlterTableType_AT_DetachPartition:
 			if pc := cmd.Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
 				if part := c.tables[QualifiedName(pc.Name)]; part != nil {
 					part.PartitionOf = ""
+					part.DefaultPartition = false
 				}
 			}
 		}
@@ -666,17 +757,28 @@ func (c *Catalog) createIndex(is *pg.IndexStmt, o Origin) {
 	if is.Relation == nil {
 		return
 	}
-	t := c.ensureTable(is.Relation)
+	// An index on a materialized view belongs to the view: no table.
+	schema, relname, table := schemaOf(is.Relation), is.Relation.Relname, QualifiedName(is.Relation)
+	if _, isView := c.views[table]; !isView {
+		t := c.ensureTable(is.Relation)
+		schema, relname, table = t.Schema, t.Name, t.Qualified()
+	}
 	name := is.Idxname
 	cols := IndexColumns(is)
 	if name == "" {
-		name = t.Name + "_" + strings.Join(cols, "_") + "_idx"
+		name = relname + "_" + strings.Join(cols, "_") + "_idx"
 	}
-	if is.IfNotExists && c.indexes[qualify(t.Schema, name)] != nil {
+	if is.IfNotExists && c.indexes[qualify(schema, name)] != nil {
 		return
 	}
-	c.indexes[qualify(t.Schema, name)] = &Index{Schema: t.Schema, Name: name, Table: t.Qualified(), Columns: cols,
-		Unique: is.Unique, Partial: is.WhereClause != nil, Origin: o}
+	expr := false
+	for _, p := range is.IndexParams {
+		if ie := p.GetIndexElem(); ie != nil && ie.Name == "" {
+			expr = true
+		}
+	}
+	c.indexes[qualify(schema, name)] = &Index{Schema: schema, Name: name, Table: table, Columns: cols,
+		Unique: is.Unique, Partial: is.WhereClause != nil, Expression: expr, Origin: o}
 }
 
 // IndexColumns lists the key columns of an index (expressions contribute the
@@ -713,8 +815,15 @@ func (c *Catalog) drop(ds *pg.DropStmt) {
 			delete(c.indexes, key)
 		case pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_MATVIEW:
 			delete(c.views, key)
+			for k, ix := range c.indexes {
+				if ix.Table == key {
+					delete(c.indexes, k)
+				}
+			}
 		case pg.ObjectType_OBJECT_TYPE:
 			delete(c.enums, key)
+		case pg.ObjectType_OBJECT_DOMAIN:
+			delete(c.domains, key)
 		case pg.ObjectType_OBJECT_SEQUENCE:
 			delete(c.sequences, key)
 		case pg.ObjectType_OBJECT_SCHEMA:
@@ -756,6 +865,13 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 					ix.Table = t.Qualified()
 				}
 			}
+			for _, other := range c.tables {
+				for _, ct := range other.Constraints {
+					if ct.References == old {
+						ct.References = t.Qualified()
+					}
+				}
+			}
 		}
 	case pg.ObjectType_OBJECT_COLUMN:
 		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
@@ -781,6 +897,12 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 		key := QualifiedName(rs.Relation)
 		if ix := c.indexes[key]; ix != nil {
 			delete(c.indexes, key)
+			// Renaming the index of a constraint renames the constraint.
+			if t := c.tables[ix.Table]; t != nil {
+				if ct := t.Constraint(ix.Name); ct != nil && ct.Kind != Check && ct.Kind != ForeignKey {
+					ct.Name = rs.Newname
+				}
+			}
 			ix.Name = rs.Newname
 			c.indexes[qualify(ix.Schema, ix.Name)] = ix
 		}
@@ -788,7 +910,19 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
 			if ct := t.Constraint(rs.Subname); ct != nil {
 				ct.Name = rs.Newname
+				// ... and renaming a constraint renames its index.
+				if ix := c.indexes[qualify(t.Schema, rs.Subname)]; ix != nil && ix.Table == t.Qualified() {
+					delete(c.indexes, qualify(t.Schema, rs.Subname))
+					ix.Name = rs.Newname
+					c.indexes[qualify(ix.Schema, ix.Name)] = ix
+				}
 			}
+		}
+	case pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_MATVIEW:
+		key := QualifiedName(rs.Relation)
+		if o, ok := c.views[key]; ok {
+			delete(c.views, key)
+			c.views[qualify(schemaOf(rs.Relation), rs.Newname)] = o
 		}
 	case pg.ObjectType_OBJECT_SCHEMA:
 		for k, t := range c.tables {
@@ -856,6 +990,12 @@ func (c *Catalog) clone() *Catalog {
 	for k, e := range c.enums {
 		ce := *e
 		ce.Values = append([]string(nil), e.Values...)
+		if e.added != nil {
+			ce.added = make(map[string]Origin, len(e.added))
+			for v, o := range e.added {
+				ce.added[v] = o
+			}
+		}
 		n.enums[k] = &ce
 	}
 	for k, v := range c.views {
@@ -869,6 +1009,9 @@ func (c *Catalog) clone() *Catalog {
 	}
 	for k, v := range c.sequences {
 		n.sequences[k] = v
+	}
+	for k, v := range c.domains {
+		n.domains[k] = v
 	}
 	return n
 }

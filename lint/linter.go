@@ -186,6 +186,8 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		c := cat
 		if in.Scratch {
 			c = cat.clone()
+		} else {
+			files[i].after = func() []*File { return laterFiles(ctx, inputs, files, ready, i) }
 		}
 		fr, err := l.lintFile(files[i], in, c)
 		if err != nil {
@@ -198,6 +200,24 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		res.Findings = append(res.Findings, fr.Findings...)
 	}
 	return res, nil
+}
+
+// laterFiles waits for the files after the i-th to be parsed and returns
+// them, without .down.sql files (which undo rather than extend history).
+func laterFiles(ctx context.Context, inputs []Input, files []*File, ready []chan struct{}, i int) []*File {
+	var out []*File
+	for j := i + 1; j < len(inputs); j++ {
+		if inputs[j].Scratch {
+			continue
+		}
+		select {
+		case <-ready[j]:
+		case <-ctx.Done():
+			return out
+		}
+		out = append(out, files[j])
+	}
+	return out
 }
 
 // fileRun is the state of linting one file.
@@ -251,7 +271,7 @@ func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, error) {
 				run.check(ns, ntx, nl)
 				cat.apply(ns, origin(ns))
 				for _, lk := range nl {
-					if lk.Mode.BlocksTraffic() {
+					if lk.Mode.BlocksTraffic() && run.hasReaders(lk.Relation) {
 						tx.Held = append(tx.Held, HeldLock{Lock: lk, Line: lineOf(f.Source, ns.Start)})
 					}
 				}
@@ -264,12 +284,30 @@ func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, error) {
 			}
 		}
 		cat.apply(s, origin(s))
-		run.tracker.after(s, locks, line)
+		run.tracker.after(s, run.withReaders(locks), line)
 	}
 	if !in.Replay {
 		run.finish(&fr)
 	}
 	return fr, nil
+}
+
+// hasReaders reports whether a locked relation is used by the running
+// release: a lock on a table this file (or an unreleased one) created
+// stalls nobody, so it is not a held lock worth reporting.
+func (r *fileRun) hasReaders(rel string) bool {
+	return (&Pass{File: r.file, Catalog: r.cat}).ExistingNamed(rel)
+}
+
+// withReaders keeps the locks on relations with readers.
+func (r *fileRun) withReaders(locks []Lock) []Lock {
+	var out []Lock
+	for _, l := range locks {
+		if r.hasReaders(l.Relation) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func lineOf(src *Source, off int) int {
@@ -435,7 +473,9 @@ func (r *fileRun) finish(fr *FileResult) {
 	}
 	for _, ig := range r.ignores {
 		for _, id := range ig.rules {
-			if !ig.used[id] && r.l.sev[RuleUnusedIgnore] != 0 {
+			// An ignore of a rule that is off suppresses nothing, but is no
+			// mistake either: the configuration may turn the rule back on.
+			if !ig.used[id] && r.l.sev[RuleUnusedIgnore] != 0 && r.l.sev[id] != 0 {
 				end := ig.End
 				kept = append(kept, found{f: Finding{Rule: RuleUnusedIgnore, Severity: r.l.sev[RuleUnusedIgnore],
 					Pos:     r.file.Source.Span(ig.Offset, end),

@@ -17,6 +17,16 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 		rel := QualifiedName(at.Relation)
 		switch at.Objtype {
 		case pg.ObjectType_OBJECT_INDEX:
+			if len(at.Cmds) == 1 && at.Cmds[0].GetAlterTableCmd().GetSubtype() == pg.AlterTableType_AT_AttachPartition {
+				// ALTER INDEX parent ATTACH PARTITION child: SHARE UPDATE
+				// EXCLUSIVE on the parent index, ACCESS EXCLUSIVE on the
+				// child index, ACCESS SHARE on both tables.
+				ls.add(rel, ShareUpdateExclusive)
+				if pc := at.Cmds[0].GetAlterTableCmd().Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
+					ls.add(QualifiedName(pc.Name), AccessExclusive)
+				}
+				return ls.locks
+			}
 			if ix := cat.indexes[rel]; ix != nil {
 				ls.add(ix.Table, ShareUpdateExclusive)
 			}
@@ -46,7 +56,24 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 				}
 			}
 			if pc := cmd.Def.GetPartitionCmd(); pc != nil && pc.Name != nil {
-				ls.add(QualifiedName(pc.Name), AccessExclusive)
+				// DETACH ... CONCURRENTLY takes ACCESS EXCLUSIVE on the
+				// partition too, in its second transaction, once every
+				// transaction using the parent has ended.
+				part := QualifiedName(pc.Name)
+				ls.add(part, AccessExclusive)
+				// ATTACH and DETACH lock the DEFAULT partition as well, whose
+				// implicit constraint changes (ATTACH scans it).
+				concurrent := pc.Concurrent || cmd.Subtype == pg.AlterTableType_AT_DetachPartitionFinalize
+				if def := defaultPartition(cat, rel); def != "" && def != part && !concurrent {
+					ls.add(def, AccessExclusive)
+				}
+			}
+			if cmd.Subtype == pg.AlterTableType_AT_ValidateConstraint {
+				if t := cat.tables[rel]; t != nil {
+					if ct := t.Constraint(cmd.Name); ct != nil && ct.Kind == ForeignKey && ct.References != "" {
+						ls.add(ct.References, RowShare)
+					}
+				}
 			}
 		}
 	case n.GetCreateStmt() != nil:
@@ -54,6 +81,9 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 		if cs.Partbound != nil && len(cs.InhRelations) > 0 {
 			if rv := cs.InhRelations[0].GetRangeVar(); rv != nil {
 				ls.add(QualifiedName(rv), AccessExclusive)
+				if def := defaultPartition(cat, QualifiedName(rv)); def != "" && !cs.Partbound.IsDefault {
+					ls.add(def, AccessExclusive)
+				}
 			}
 		}
 		for _, e := range cs.TableElts {
@@ -75,6 +105,13 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 			ls.add(QualifiedName(is.Relation), ShareUpdateExclusive)
 		} else {
 			ls.add(QualifiedName(is.Relation), Share)
+			// On a partitioned table (without ONLY) the build recurses into
+			// every partition, each under SHARE.
+			if t := cat.tables[QualifiedName(is.Relation)]; t != nil && t.Partitioned && is.Relation.Inh {
+				for _, part := range cat.allPartitions(t.Qualified()) {
+					ls.add(part, Share)
+				}
+			}
 		}
 	case n.GetDropStmt() != nil:
 		ds := n.GetDropStmt()
@@ -119,8 +156,28 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 			ls.add(QualifiedName(rs.Relation), mode)
 		}
 	case n.GetTruncateStmt() != nil:
-		for _, r := range n.GetTruncateStmt().Relations {
+		ts := n.GetTruncateStmt()
+		for _, r := range ts.Relations {
 			ls.add(QualifiedName(r.GetRangeVar()), AccessExclusive)
+		}
+		if ts.Behavior == pg.DropBehavior_DROP_CASCADE {
+			for _, r := range ts.Relations {
+				for _, dep := range cat.referencingTables(QualifiedName(r.GetRangeVar())) {
+					ls.add(dep, AccessExclusive)
+				}
+			}
+		}
+	case n.GetAlterDomainStmt() != nil:
+		// Adding a validated CHECK or NOT NULL to a domain, or validating
+		// one, scans every table with a column of the domain under SHARE.
+		ad := n.GetAlterDomainStmt()
+		validates := ad.Subtype == "N" || ad.Subtype == "V" ||
+			ad.Subtype == "C" && ad.Def.GetConstraint() != nil && !ad.Def.GetConstraint().SkipValidation
+		if validates {
+			schema, name := splitName(ad.TypeName)
+			for _, t := range cat.tablesUsingType(schema, name) {
+				ls.add(t, Share)
+			}
 		}
 	case n.GetVacuumStmt() != nil:
 		vs := n.GetVacuumStmt()
@@ -205,6 +262,80 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 		}
 	}
 	return ls.locks
+}
+
+// defaultPartition returns the DEFAULT partition of a partitioned table the
+// catalog knows, or "".
+func defaultPartition(cat *Catalog, parent string) string {
+	for _, t := range cat.Partitions(parent) {
+		if t.DefaultPartition {
+			return t.Qualified()
+		}
+	}
+	return ""
+}
+
+// allPartitions lists the partitions of a table, and theirs, recursively.
+func (c *Catalog) allPartitions(parent string) []string {
+	var out []string
+	for _, t := range c.Partitions(parent) {
+		out = append(out, t.Qualified())
+		if t.Partitioned {
+			out = append(out, c.allPartitions(t.Qualified())...)
+		}
+	}
+	return out
+}
+
+// referencingTables lists the tables whose foreign keys reference a table,
+// recursively (what TRUNCATE ... CASCADE empties too), sorted.
+func (c *Catalog) referencingTables(qualified string) []string {
+	seen := map[string]bool{qualified: true}
+	var out []string
+	queue := []string{qualified}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, t := range c.Tables() {
+			if seen[t.Qualified()] {
+				continue
+			}
+			for _, ct := range t.Constraints {
+				if ct.Kind == ForeignKey && ct.References == cur {
+					seen[t.Qualified()] = true
+					out = append(out, t.Qualified())
+					queue = append(queue, t.Qualified())
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// tablesUsingType lists the tables with a column of a (domain or other
+// user-defined) type, sorted.
+func (c *Catalog) tablesUsingType(schema, name string) []string {
+	var out []string
+	for _, t := range c.Tables() {
+		for _, col := range t.Columns {
+			if typeNamed(col.Type, schema, name) {
+				out = append(out, t.Qualified())
+				break
+			}
+		}
+	}
+	return out
+}
+
+// typeNamed reports whether a column type is the named user type: "d" and
+// "public.d" both name public.d.
+func typeNamed(t Type, schema, name string) bool {
+	s, n, ok := strings.Cut(t.Name, ".")
+	if !ok {
+		s, n = "public", t.Name
+	}
+	return n == name && s == schema
 }
 
 type lockSet struct{ locks []Lock }

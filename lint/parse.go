@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -79,6 +80,19 @@ type File struct {
 	Directives []Directive
 	// Err is set when the file does not parse; Statements is then empty.
 	Err *SyntaxError
+	// after returns the files linted after this one in the same run, parsed
+	// (nil when there are none): for rules that accept a fix made later in
+	// the change, like the index for a foreign key.
+	after func() []*File
+}
+
+// Later returns the files linted after this one in the same run, in order,
+// waiting for them to be parsed. It is empty for a file linted alone.
+func (f *File) Later() []*File {
+	if f.after == nil {
+		return nil
+	}
+	return f.after()
 }
 
 // Parse parses a migration file. A syntax error is returned in File.Err, not
@@ -283,10 +297,11 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 		// when it runs: both fail on a syntax error.
 		var pe *pgparser.Error
 		msg := err.Error()
-		if errors.As(err, &pe) && pe.Lineno > 0 {
-			_ = pe
+		off := bodyOff
+		if errors.As(err, &pe) {
+			off += plErrorOffset(body, pe)
 		}
-		line, col := st.source.Position(bodyOff)
+		line, col := st.source.Position(off)
 		return &SyntaxError{Pos: Pos{File: st.source.Path, Line: line, Col: col, EndLine: line, EndCol: col},
 			Msg: "in " + ctx + ": " + msg}
 	}
@@ -305,6 +320,40 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 	}
 	st.opaque = x.opaque
 	return nil
+}
+
+var (
+	plNearLineRe = regexp.MustCompile(`near line (\d+)`)
+	plNearTokRe  = regexp.MustCompile(`at or near "(.+)"$`)
+)
+
+// plErrorOffset places a PL/pgSQL syntax error within the body: its
+// Cursorpos is 0, but the context names the line ("near line 3", counted
+// from the body's first line) and the message the token.
+func plErrorOffset(body string, pe *pgparser.Error) int {
+	if strings.Contains(pe.Message, "at end of input") {
+		return len(strings.TrimRight(body, " \t\r\n"))
+	}
+	start := 0
+	if m := plNearLineRe.FindStringSubmatch(pe.Context); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		for i := 1; i < n; i++ {
+			nl := strings.IndexByte(body[start:], '\n')
+			if nl < 0 {
+				break
+			}
+			start += nl + 1
+		}
+	}
+	if m := plNearTokRe.FindStringSubmatch(pe.Message); m != nil {
+		if i := strings.Index(body[start:], m[1]); i >= 0 {
+			return start + i
+		}
+		if i := strings.Index(body, m[1]); i >= 0 {
+			return i
+		}
+	}
+	return start
 }
 
 type plExtractor struct {

@@ -142,8 +142,11 @@ func alterTablePhase(p *Pass, at *pg.AlterTableStmt) Phase {
 			pg.AlterTableType_AT_AddIdentity, pg.AlterTableType_AT_EnableTrig, pg.AlterTableType_AT_EnableAlwaysTrig:
 			raise(Expand)
 		case pg.AlterTableType_AT_ColumnDefault:
-			if cmd.Def == nil && !colFresh(cmd.Name) { // DROP DEFAULT
-				if col := t.Column(cmd.Name); col != nil && col.NotNull {
+			// DROP DEFAULT (or SET DEFAULT NULL) on a NOT NULL column fails the
+			// old release's inserts, which omit the column, even when the
+			// column is new: contract.
+			if nonNull(cmd.Def) == nil {
+				if col := t.Column(cmd.Name); col != nil && col.NotNull && !col.Identity && !col.Generated {
 					raise(Contract)
 					continue
 				}
@@ -154,6 +157,12 @@ func alterTablePhase(p *Pass, at *pg.AlterTableStmt) Phase {
 			if cmd.Subtype == pg.AlterTableType_AT_DropColumn && colFresh(cmd.Name) {
 				raise(Expand)
 				continue
+			}
+			if cmd.Subtype == pg.AlterTableType_AT_DropConstraint {
+				if ct := t.Constraint(cmd.Name); ct != nil && !p.HasReaders(ct.Origin) {
+					raise(Expand) // added by this release: nothing relies on it yet
+					continue
+				}
 			}
 			raise(Contract)
 		case pg.AlterTableType_AT_SetNotNull:

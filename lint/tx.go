@@ -208,6 +208,11 @@ func (t *txTracker) applySettings(s *Statement, line int) {
 	}
 }
 
+// NonTransactional reports whether a statement refuses to run inside a
+// transaction block, and names it (the migrator runs such statements on
+// their own). pgVersion matters for ALTER TYPE ... ADD VALUE.
+func NonTransactional(n *pg.Node, pgVersion int) (string, bool) { return nonTransactional(n, pgVersion) }
+
 // nonTransactional reports whether a statement refuses to run inside a
 // transaction block (and so in a multi-statement query string), and names
 // it. pgVersion matters for ALTER TYPE ... ADD VALUE.

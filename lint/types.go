@@ -22,7 +22,9 @@ var typeAliases = map[string]string{
 	"bigint": "int8", "int8": "int8", "bigserial": "int8", "serial8": "int8",
 	"smallint": "int2", "int2": "int2", "smallserial": "int2", "serial2": "int2",
 	"character varying": "varchar", "varchar": "varchar",
-	"character": "bpchar", "char": "bpchar", "bpchar": "bpchar",
+	// char(n) and character(n) arrive as pg_catalog.bpchar; a bare "char"
+	// is PostgreSQL's internal one-byte type, not char(1).
+	"character": "bpchar", "bpchar": "bpchar",
 	"decimal": "numeric", "numeric": "numeric",
 	"boolean": "bool", "bool": "bool",
 	"float": "float8", "double precision": "float8", "float8": "float8", "real": "float4", "float4": "float4",
@@ -35,7 +37,7 @@ var typeAliases = map[string]string{
 var serialTypes = map[string]bool{"serial": true, "serial4": true, "bigserial": true, "serial8": true, "smallserial": true, "serial2": true}
 
 var sqlNames = map[string]string{
-	"int4": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char", "bool": "boolean",
+	"int4": "integer", "int8": "bigint", "int2": "smallint", "bpchar": "char", "char": `"char"`, "bool": "boolean",
 	"float8": "double precision", "float4": "real",
 }
 

@@ -116,16 +116,7 @@ func writeText(w io.Writer, res *Result, o WriteOptions) error {
 			excerpt(&b, p, src, f)
 		}
 		if f.Lock.Mode != NoLock {
-			cost := ""
-			switch f.Cost {
-			case Scan:
-				cost = ", for a full table scan"
-			case Rewrite:
-				cost = ", for a full table rewrite"
-			case Instant:
-				cost = ", briefly once granted"
-			}
-			fmt.Fprintf(&b, "  %s %s on %s (blocks %s%s)\n", p.paint(ansiCyan, "lock:  "), f.Lock.Mode, f.Lock.Relation, f.Lock.Mode.Blocks(), cost)
+			fmt.Fprintf(&b, "  %s %s on %s (blocks %s%s)\n", p.paint(ansiCyan, "lock:  "), f.Lock.Mode, f.Lock.Relation, f.Lock.Mode.Blocks(), costPhrase(f.Cost))
 		}
 		if f.Held != "" {
 			fmt.Fprintf(&b, "  %s %s, until the file commits\n", p.paint(ansiCyan, "held:  "), f.Held)
@@ -204,9 +195,3 @@ func plural(n int, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
-
-// stubs until the other writers land
-func writeSARIF(w io.Writer, res *Result, o WriteOptions) error  { return fmt.Errorf("sarif: not yet") }
-func writeGitHub(w io.Writer, res *Result) error                  { return fmt.Errorf("github: not yet") }
-func writeGitLab(w io.Writer, res *Result) error                  { return fmt.Errorf("gitlab: not yet") }
-func writeRDJSON(w io.Writer, res *Result, o WriteOptions) error { return fmt.Errorf("rdjson: not yet") }

@@ -6,7 +6,14 @@
 // rollouts, and imports none of lockstep's other packages.
 package report
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strconv"
+)
 
 // Level is an annotation's severity.
 type Level string
@@ -38,6 +45,29 @@ type Annotation struct {
 	// DocURL links the rule's reference page.
 	DocURL string
 }
+
+// Fingerprint identifies the finding across runs: the same rule on the same
+// lines of the same file with the same title is the same finding. Writers
+// hide it in a comment's markdown to find the comment again.
+func (a Annotation) Fingerprint() string {
+	h := sha256.New()
+	for _, s := range []string{a.Path, strconv.Itoa(a.Line), strconv.Itoa(a.end()), a.Rule, a.Title} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// end is the last line of the annotation (Line when EndLine is unset).
+func (a Annotation) end() int {
+	if a.EndLine < a.Line {
+		return a.Line
+	}
+	return a.EndLine
+}
+
+// Lines returns the first and last line the annotation covers.
+func (a Annotation) Lines() (first, last int) { return a.Line, a.end() }
 
 // Stage names a section of the sticky comment and a status context, in the
 // order a change goes through them.
@@ -74,6 +104,9 @@ type Section struct {
 	Summary string
 	// Markdown is the folded detail.
 	Markdown string
+	// URL links the run that wrote the section; writers fill it with the CI
+	// run when empty.
+	URL string
 }
 
 // Status is a commit status (or check) for one stage, context lockstep/<stage>.
@@ -116,12 +149,71 @@ type Outputs map[string]string
 
 // Report is what one command run has to say.
 type Report struct {
+	// Annotations are findings on lines. They always become annotations
+	// (workflow commands, summaries); with ReviewStage set they are also
+	// that stage's review comments.
 	Annotations []Annotation
+	// ReviewStage, when set, makes Annotations the complete findings of
+	// that stage for the pull/merge request: new ones are posted as review
+	// comments, those posted before are left alone, and the stage's earlier
+	// comments whose finding is gone are removed (or marked outdated when
+	// someone replied). Empty: review comments are not touched.
+	ReviewStage Stage
 	Sections    []Section
 	Statuses    []Status
 	Outputs     Outputs
 	// Summary is markdown for the job summary; empty means: render the sections.
 	Summary string
+}
+
+// The errors Publish returns wrap one of these, so the command can say in
+// one line why reporting was skipped (and --report-required can turn it into
+// exit 4).
+var (
+	// ErrNoToken: no token in the environment.
+	ErrNoToken = errors.New("no API token")
+	// ErrToken: the API rejected the token (401).
+	ErrToken = errors.New("the API rejected the token")
+	// ErrPermission: the token may read but not write what was asked (403).
+	ErrPermission = errors.New("the token lacks permission")
+	// ErrUnavailable: the API failed (5xx, rate limit, network) after retries.
+	ErrUnavailable = errors.New("the API is unavailable")
+	// ErrContext: the CI environment lacks what the writer needs (repository,
+	// project, event file).
+	ErrContext = errors.New("incomplete CI environment")
+)
+
+// Notice is returned by Publish when the report went out in a reduced form
+// that is expected and no failure: a pull request from a fork has a
+// read-only token and gets annotations and the job summary only. The command
+// prints Msg once and keeps its exit code, even with --report-required.
+type Notice struct{ Msg string }
+
+func (n *Notice) Error() string { return n.Msg }
+
+// Secret is a credential. It formats, logs and marshals as "[redacted]"; use
+// Reveal where the value must go on the wire.
+type Secret string
+
+// Reveal returns the credential itself.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string { return redacted(s) }
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return redacted(s) }
+
+// LogValue keeps slog from printing the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted(s)) }
+
+// MarshalText keeps encoders from writing the value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted(s)), nil }
+
+func redacted(s Secret) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
 }
 
 // Publisher puts a report where people look. Implementations must not fail

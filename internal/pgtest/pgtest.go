@@ -248,3 +248,39 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Start starts a private server for one test, stopped and removed when the
+// test ends: for tests that Kill and Restart it, which would take the
+// shared server away from the others. It needs the PostgreSQL binaries; an
+// external server (LOCKSTEP_TEST_DATABASE_URL) cannot be killed, so the
+// test is skipped then.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if os.Getenv(EnvURL) != "" {
+		t.Skipf("pgtest: a private server needs the PostgreSQL binaries; %s points at an external one", EnvURL)
+	}
+	s, err := start()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// CreateDatabase creates an empty database on s for this test and returns
+// its URL; it is dropped when the test ends (if the server still runs).
+func (s *Server) CreateDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t_%d_%d", os.Getpid(), seq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return s.dbURL(name)
+}
