@@ -53,6 +53,9 @@ type Measurement struct {
 	At     time.Time `json:"at"`
 	// Query is the candidate's query as sent.
 	Query string `json:"query,omitempty"`
+	// NoData marks an inconclusive measurement whose query returned
+	// nothing (as opposed to too few requests, or no baseline).
+	NoData bool `json:"no_data,omitempty"`
 }
 
 // Verdict is a metric whose limits were exceeded.
@@ -75,11 +78,11 @@ func (v *Verdict) String() string {
 }
 
 type metricState struct {
-	cfg                                      *MetricConfig
-	failed, inconclusive, consecutiveErrors  int
-	measured                                 int
-	cand, base                               []float64
-	last                                     Measurement
+	cfg                                     *MetricConfig
+	failed, inconclusive, consecutiveErrors int
+	measured                                int
+	cand, base                              []float64
+	last                                    Measurement
 }
 
 // analysis measures every metric and keeps the counters of the limits
@@ -100,11 +103,24 @@ func newAnalysis(cfg *AnalysisConfig, m Metrics) *analysis {
 
 func (a *analysis) empty() bool { return len(a.states) == 0 }
 
-// measure measures every metric once.
+// measure measures every metric once, without counting the results.
 func (a *analysis) measure(ctx context.Context, vars QueryVars, at time.Time) []Measurement {
 	out := make([]Measurement, 0, len(a.states))
 	for _, s := range a.states {
-		m := a.measureOne(ctx, s, vars, at)
+		out = append(out, a.measureOne(ctx, s, vars, at))
+	}
+	return out
+}
+
+// count adds measurements (one per metric, in order) to the limits'
+// counters and the judge's samples.
+func (a *analysis) count(ms []Measurement) {
+	for i, m := range ms {
+		s := a.states[i]
+		if s.cfg.Judge != nil && m.Value != nil && m.Baseline != nil {
+			s.cand = append(s.cand, *m.Value)
+			s.base = append(s.base, *m.Baseline)
+		}
 		s.measured++
 		switch m.Phase {
 		case Failed:
@@ -119,9 +135,17 @@ func (a *analysis) measure(ctx context.Context, vars QueryVars, at time.Time) []
 			s.consecutiveErrors = 0
 		}
 		s.last = m
-		out = append(out, m)
 	}
-	return out
+}
+
+// noData reports whether any measurement found no data.
+func noData(ms []Measurement) bool {
+	for _, m := range ms {
+		if m.NoData {
+			return true
+		}
+	}
+	return false
 }
 
 // exceeded returns the first metric whose limits are exceeded, or nil.
@@ -214,6 +238,7 @@ func (a *analysis) measureOne(ctx context.Context, s *metricState, vars QueryVar
 		return fail(Errored, "query: %v", queryErr(err))
 	}
 	if !ok {
+		m.NoData = true
 		return fail(Inconclusive, "no data for %s", vars.Release)
 	}
 	m.Value = &v
@@ -238,6 +263,7 @@ func (a *analysis) measureOne(ctx context.Context, s *metricState, vars QueryVar
 			return fail(Errored, "baseline query: %v", queryErr(err))
 		}
 		if !ok {
+			m.NoData = true
 			return fail(Inconclusive, "%s; no baseline data for %s", fmtNum(v), vars.Stable)
 		}
 		base = b
@@ -277,13 +303,12 @@ func (a *analysis) measureOne(ctx context.Context, s *metricState, vars QueryVar
 		}
 	}
 	if j := c.Judge; j != nil {
-		s.cand = append(s.cand, v)
-		s.base = append(s.base, base)
-		if len(s.cand) >= j.MinSamples {
-			bad, msg := judge(j, s.cand, s.base)
+		cand, bs := append(s.cand[:len(s.cand):len(s.cand)], v), append(s.base[:len(s.base):len(s.base)], base)
+		if len(cand) >= j.MinSamples {
+			bad, msg := judge(j, cand, bs)
 			check(bad, msg, msg)
 		} else if c.Min == nil && c.Max == nil && c.MaxIncrease == nil && c.MaxRatio == nil {
-			passes = append(passes, fmt.Sprintf("%s vs baseline %s; judge waits for %d samples (%d so far)", fmtNum(v), fmtNum(base), j.MinSamples, len(s.cand)))
+			passes = append(passes, fmt.Sprintf("%s vs baseline %s; judge waits for %d samples (%d so far)", fmtNum(v), fmtNum(base), j.MinSamples, len(cand)))
 		}
 	}
 	if len(failures) > 0 {

@@ -114,7 +114,7 @@ type Result struct {
 	Step  int
 	Steps []StepRecord
 	// Notes are lines about recovery and resumption.
-	Notes []string
+	Notes             []string
 	Started, Finished time.Time
 	// RollbackTook is how long the provider's Rollback took.
 	RollbackTook time.Duration
@@ -533,16 +533,27 @@ func (s *state) analyse(ctx context.Context, step Step, rec *StepRecord) (*Verdi
 		return nil, sleep(ctx, step.Pause)
 	}
 	next := start.Add(*a.InitialDelay)
-	extended := false
+	extended, first := false, true
 	for {
 		if err := sleep(ctx, time.Until(next)); err != nil {
 			return nil, err
 		}
 		vars := QueryVars{Release: s.t.Release, Candidate: s.t.Release, Stable: s.t.Stable, Environment: s.t.Environment, Step: s.t.Step, Weight: s.weight, Interval: PromDuration(a.Interval)}
-		ms := s.an.measure(ctx, vars, r.now())
+		ms := s.an.measure(ctx, vars, time.Now())
+		// The data of a new weight may not be scraped yet: during a step's
+		// first interval, "no data" is asked again shortly instead of being
+		// counted. It never passes either way.
+		for first && noData(ms) && time.Until(start.Add(a.Interval)) > 0 {
+			if err := sleep(ctx, min(retryNoData(a.Interval), time.Until(start.Add(a.Interval)))); err != nil {
+				return nil, err
+			}
+			ms = s.an.measure(ctx, vars, time.Now())
+		}
+		first = false
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		s.an.count(ms)
 		worst := Successful
 		for _, m := range ms {
 			rec.Measurements = append(rec.Measurements, m)
@@ -565,6 +576,12 @@ func (s *state) analyse(ctx context.Context, step Step, rec *StepRecord) (*Verdi
 			}
 		}
 	}
+}
+
+// retryNoData is how soon a measurement without data is asked again
+// during a step's first interval.
+func retryNoData(interval time.Duration) time.Duration {
+	return max(interval/20, 20*time.Millisecond)
 }
 
 func worse(a, b Phase) Phase {
@@ -654,6 +671,7 @@ func (s *state) rollback(ctx context.Context, reason string, outcome Outcome) er
 		return nil
 	}
 	r.printf("rolling back: traffic to %s", stableName(s.t.Stable))
+	reached := s.weight
 	began := time.Now()
 	err := r.Provider.Rollback(rctx, s.t)
 	s.res.RollbackTook = time.Since(began)
@@ -679,6 +697,11 @@ func (s *state) rollback(ctx context.Context, reason string, outcome Outcome) er
 		return nil
 	}
 	details := map[string]any{"reason": reason, "step": s.t.Step, "counts": s.an.counts(), "rollback_ms": s.res.RollbackTook.Milliseconds()}
+	// The step and weight reached, which a cancellation may have kept from
+	// being recorded: a re-run resumes there.
+	if err := l.UpdateRollout(rctx, s.id, s.t.Step, reached, nil); err != nil {
+		return err
+	}
 	if s.res.Verdict != nil {
 		details["metric"] = s.res.Verdict.Metric
 		details["measurement"] = s.res.Verdict.Last

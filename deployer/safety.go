@@ -97,7 +97,7 @@ func RollbackSafety(ctx context.Context, l Ledger, release, stable string) (Safe
 			continue
 		}
 		it := SafetyItem{Version: m.Version, Name: m.Name, Phase: m.Phase, AppliedIn: m.AppliedIn}
-		file := fmt.Sprintf("%d_%s", m.Version, m.Name)
+		file := MigrationFile(m)
 		switch m.Phase {
 		case "expand":
 		case "backfill":
@@ -133,4 +133,12 @@ func RollbackSafety(ctx context.Context, l Ledger, release, stable string) (Safe
 		s.Summary = string(level) + ": " + strings.Join(breaks, "; ")
 	}
 	return s, nil
+}
+
+// MigrationFile names a recorded migration as its file does: 0003_add_email.
+func MigrationFile(m ledger.Migration) string {
+	if m.Name != "" && m.Name[0] >= '0' && m.Name[0] <= '9' {
+		return m.Name
+	}
+	return fmt.Sprintf("%d_%s", m.Version, m.Name)
 }

@@ -355,7 +355,9 @@ func (b *Budget) verdict(rep *BudgetReport) (result Result, summary string, deta
 	return ResultPass, remaining + "; burn rates below their limits", details
 }
 
-func trimFloat(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".") }
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
+}
 
 // pct renders a ratio as a percentage with enough digits for small ones.
 func pct(r float64) string {

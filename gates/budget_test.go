@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/lockstep-dev/lockstep/internal/fault"
 	"github.com/lockstep-dev/lockstep/internal/promtest"
 )
@@ -116,7 +118,7 @@ func evaluateBudget(t *testing.T, p *Policy) (*Decision, string, error) {
 }
 
 func TestErrorBudgetAgainstPrometheus(t *testing.T) {
-	srv := promtest.Start(t, promtest.Options{OpenMetrics: history()})
+	srv := promtest.Start(t, promtest.Options{OpenMetrics: history(), BlockDuration: 30 * 24 * time.Hour})
 	const budget = 1 - 0.999
 
 	t.Run("calm service opens", func(t *testing.T) {
@@ -232,10 +234,85 @@ func TestErrorBudgetUnreachable(t *testing.T) {
 	}
 }
 
-// fakeMetrics answers queries from a table: for presets, whose names are
-// all the test checks.
-type fakeMetrics map[string]float64
+// fakeMetrics answers queries from a table and records them: for the
+// presets, where what matters is the PromQL lockstep writes.
+type fakeMetrics struct {
+	values map[string]float64
+	asked  []string
+}
 
-func (f fakeMetrics) Query(ctx context.Context, q string, at time.Time) (modelValue, error) {
-	return fakeValue(f, q)
+func (f *fakeMetrics) Query(ctx context.Context, q string, at time.Time) (model.Value, error) {
+	f.asked = append(f.asked, q)
+	v, ok := f.values[q]
+	if !ok {
+		return model.Vector{}, nil
+	}
+	return model.Vector{&model.Sample{Value: model.SampleValue(v), Timestamp: model.TimeFromUnixNano(at.UnixNano())}}, nil
+}
+
+func TestPresets(t *testing.T) {
+	obj := 99.5
+	cases := []struct {
+		name  string
+		bc    BudgetConfig
+		want  []string // queries, in order
+		ratio float64
+	}{
+		{
+			name: "sloth",
+			bc:   BudgetConfig{Sloth: &SlothConfig{Service: "api", SLO: "availability"}},
+			want: []string{
+				`slo:sli_error:ratio_rate30d{sloth_service="api",sloth_slo="availability"}`,
+				`slo:sli_error:ratio_rate1h{sloth_service="api",sloth_slo="availability"}`,
+				`slo:sli_error:ratio_rate5m{sloth_service="api",sloth_slo="availability"}`,
+				`slo:sli_error:ratio_rate6h{sloth_service="api",sloth_slo="availability"}`,
+				`slo:sli_error:ratio_rate30m{sloth_service="api",sloth_slo="availability"}`,
+			},
+		},
+		{
+			name: "pyrra",
+			bc:   BudgetConfig{Pyrra: &PyrraConfig{SLO: "api-errors", Metric: "http_requests_total"}, Window: "4w"},
+			want: []string{
+				`1 - pyrra_availability{slo="api-errors"}`,
+				`http_requests:burnrate1h{slo="api-errors"}`,
+				`http_requests:burnrate5m{slo="api-errors"}`,
+				`http_requests:burnrate6h{slo="api-errors"}`,
+				`http_requests:burnrate30m{slo="api-errors"}`,
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bc := c.bc
+			bc.Prometheus, bc.Objective = "http://127.0.0.1:9090", &obj
+			p, err := (&Config{Settings: Settings{ErrorBudget: &bc}}).Resolve("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &fakeMetrics{values: map[string]float64{}}
+			for _, q := range c.want {
+				m.values[q] = 0.001 // a fifth of the 0.5% budget
+			}
+			d, err := Evaluate(context.Background(), p, Inputs{Now: promEnd, Metrics: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, q := range m.asked {
+				got[q] = true
+			}
+			for _, q := range c.want {
+				if !got[q] {
+					t.Errorf("did not query %s; asked %q", q, m.asked)
+				}
+			}
+			if len(m.asked) != len(c.want) {
+				t.Errorf("asked %d queries; want %d: %q", len(m.asked), len(c.want), m.asked)
+			}
+			b := d.Checks[0].Budget
+			if !d.Open || math.Abs(*b.Remaining-80) > 1e-9 || math.Abs(*b.BurnRates[0].LongRate-0.2) > 1e-9 {
+				t.Errorf("open %v, remaining %v, 1h burn %v; want open, 80%%, 0.2", d.Open, *b.Remaining, *b.BurnRates[0].LongRate)
+			}
+		})
+	}
 }

@@ -145,8 +145,8 @@ func TestGitLabRule(t *testing.T) {
 		utc(2020, 4, 14, 8, 0):   true,
 		// The start itself is not: fugit's previous time is strictly before
 		// now, truncated to the second.
-		utc(2020, 4, 10, 23, 0):                     true,
-		utc(2020, 4, 10, 23, 0).Add(time.Second):    false,
+		utc(2020, 4, 10, 23, 0):                      true,
+		utc(2020, 4, 10, 23, 0).Add(time.Second):     false,
 		utc(2020, 4, 10, 23, 0).Add(time.Second / 2): true,
 	})
 	got, ok := weekend.nextAllowed(utc(2020, 4, 11, 12, 0))

@@ -60,7 +60,7 @@ type Policy struct {
 	// Budget is the error-budget check, nil when off.
 	Budget *Budget
 	// MaxRisk is the highest migration risk allowed, nil when not checked.
-	MaxRisk *Risk
+	MaxRisk  *Risk
 	Override OverrideRule
 	// FinishBeforeClose refuses a rollout that would not end before the
 	// window closes or a freeze begins.

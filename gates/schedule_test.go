@@ -15,10 +15,14 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
-func utc(y int, mo time.Month, d, h, mi int) time.Time { return time.Date(y, mo, d, h, mi, 0, 0, time.UTC) }
+func utc(y int, mo time.Month, d, h, mi int) time.Time {
+	return time.Date(y, mo, d, h, mi, 0, 0, time.UTC)
+}
 
 // local builds an unambiguous wall time in Berlin.
-func local(y int, mo time.Month, d, h, mi int) time.Time { return time.Date(y, mo, d, h, mi, 0, 0, berlin) }
+func local(y int, mo time.Month, d, h, mi int) time.Time {
+	return time.Date(y, mo, d, h, mi, 0, 0, berlin)
+}
 
 func window(t *testing.T, days []string, from, to string) Window {
 	t.Helper()

@@ -203,13 +203,15 @@ type jsonFinding struct {
 	Held       string `json:"held,omitempty"`
 }
 
-func (f Finding) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonFinding{
+func (f Finding) MarshalJSON() ([]byte, error) { return json.Marshal(f.jsonShape()) }
+
+func (f Finding) jsonShape() jsonFinding {
+	return jsonFinding{
 		Rule: f.Rule, Severity: f.Severity.String(), File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col,
 		EndLine: f.Pos.EndLine, EndColumn: f.Pos.EndCol, Statement: f.Statement, Message: f.Message,
 		Lock: f.Lock.Mode.String(), Relation: f.Lock.Relation, Rewrite: string(f.Cost), Breaks: string(f.Breaks),
 		Fix: f.Fix, Suggestion: f.Suggestion, Held: f.Held,
-	})
+	}
 }
 
 func (f *Finding) UnmarshalJSON(b []byte) error {

@@ -175,6 +175,7 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 	}()
 	defer wg.Wait()
 
+	run := &lintRun{ctx: ctx, inputs: inputs, files: files, ready: ready, memo: map[string]any{}}
 	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
 	cat := NewCatalog()
 	for i, in := range inputs {
@@ -187,7 +188,7 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		if in.Scratch {
 			c = cat.clone()
 		} else {
-			files[i].after = func() []*File { return laterFiles(ctx, inputs, files, ready, i) }
+			files[i].run, files[i].pos = run, i
 		}
 		fr, err := l.lintFile(files[i], in, c)
 		if err != nil {
@@ -202,20 +203,33 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 	return res, nil
 }
 
-// laterFiles waits for the files after the i-th to be parsed and returns
-// them, without .down.sql files (which undo rather than extend history).
-func laterFiles(ctx context.Context, inputs []Input, files []*File, ready []chan struct{}, i int) []*File {
+// lintRun is what the files of one Lint call share: the files after each
+// one (for rules that accept a fix made later in the change), and a memo
+// for what rules derive from all of them once per run. Only the lint loop
+// uses it, one file at a time.
+type lintRun struct {
+	ctx    context.Context
+	inputs []Input
+	files  []*File
+	ready  []chan struct{}
+	memo   map[string]any
+}
+
+// from waits for the files from the i-th on to be parsed and returns them,
+// without .down.sql files (which undo rather than extend history).
+func (r *lintRun) from(i int) []*File {
 	var out []*File
-	for j := i + 1; j < len(inputs); j++ {
-		if inputs[j].Scratch {
+	for j := i; j < len(r.inputs); j++ {
+		if r.inputs[j].Scratch {
 			continue
 		}
 		select {
-		case <-ready[j]:
-		case <-ctx.Done():
+		case <-r.ready[j]:
+		case <-r.ctx.Done():
 			return out
 		}
-		out = append(out, files[j])
+		r.files[j].pos = j
+		out = append(out, r.files[j])
 	}
 	return out
 }

@@ -80,19 +80,50 @@ type File struct {
 	Directives []Directive
 	// Err is set when the file does not parse; Statements is then empty.
 	Err *SyntaxError
-	// after returns the files linted after this one in the same run, parsed
-	// (nil when there are none): for rules that accept a fix made later in
-	// the change, like the index for a foreign key.
-	after func() []*File
+	// run is the Lint call the file belongs to and pos its place in it
+	// (nil for a file parsed on its own or a .down.sql file).
+	run *lintRun
+	pos int
+	// memo holds what rules derive from the whole file once (fileMemo).
+	memo map[string]any
+}
+
+// fileMemo returns what build derives from the file, computed once under
+// key. Only the goroutine that lints the file uses it.
+func (f *File) fileMemo(key string, build func() any) any {
+	if v, ok := f.memo[key]; ok {
+		return v
+	}
+	if f.memo == nil {
+		f.memo = map[string]any{}
+	}
+	v := build()
+	f.memo[key] = v
+	return v
 }
 
 // Later returns the files linted after this one in the same run, in order,
 // waiting for them to be parsed. It is empty for a file linted alone.
 func (f *File) Later() []*File {
-	if f.after == nil {
+	if f.run == nil {
 		return nil
 	}
-	return f.after()
+	return f.run.from(f.pos + 1)
+}
+
+// runMemo returns what build derives from every file of the run (in order;
+// each knows its position), computed once per run under key. Without a run
+// it builds from this file alone.
+func (f *File) runMemo(key string, build func(all []*File) any) any {
+	if f.run == nil {
+		return build([]*File{f})
+	}
+	if v, ok := f.run.memo[key]; ok {
+		return v
+	}
+	v := build(f.run.from(0))
+	f.run.memo[key] = v
+	return v
 }
 
 // Parse parses a migration file. A syntax error is returned in File.Err, not
@@ -175,7 +206,10 @@ func skipSpaceAndComments(text string, off, end int) int {
 // the first comma or semicolon outside parentheses, quotes and comments, or
 // the statement's end.
 func clauseEnd(text string, off, end int) int {
-	depth := 0
+	// last is just past the clause's last character of code: a comment
+	// after it (-- want: ..., or a note before the closing parenthesis) is
+	// not part of the clause.
+	depth, last := 0, off
 	for i := off; i < end; i++ {
 		switch c := text[i]; c {
 		case '(':
@@ -183,11 +217,11 @@ func clauseEnd(text string, off, end int) int {
 		case ')':
 			depth--
 			if depth < 0 {
-				return trimRight(text, off, i)
+				return last
 			}
 		case ',', ';':
 			if depth == 0 {
-				return trimRight(text, off, i)
+				return last
 			}
 		case '\'', '"':
 			j := strings.IndexByte(text[i+1:end], c)
@@ -207,13 +241,17 @@ func clauseEnd(text string, off, end int) int {
 			if i+1 < end && text[i+1] == '-' {
 				nl := strings.IndexByte(text[i:end], '\n')
 				if nl < 0 {
-					return trimRight(text, off, i)
+					return last
 				}
 				i += nl
+				continue
 			}
 		}
+		if !isSpace(text[i]) {
+			last = i + 1
+		}
 	}
-	return trimRight(text, off, end)
+	return last
 }
 
 func trimRight(text string, start, end int) int {
@@ -290,7 +328,13 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 		bodyOff = 0
 	}
 	bodyOff += st.Start
+	// A DO block is compiled as the body of a function without arguments; a
+	// function as it is written, so that its parameters, OUT and TABLE
+	// columns and, for a trigger function, NEW and OLD are known variables.
 	fn := "CREATE FUNCTION lockstep_body() RETURNS void LANGUAGE plpgsql AS $lockstep_body$" + body + "$lockstep_body$"
+	if !isDo {
+		fn = text[st.Start:st.End]
+	}
 	js, err := pg.ParsePlPgSqlToJSON(fn)
 	if err != nil {
 		// PostgreSQL checks a function body when it is created and a DO block
@@ -298,7 +342,11 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 		var pe *pgparser.Error
 		msg := err.Error()
 		off := bodyOff
-		if errors.As(err, &pe) {
+		if rel, m, ok := plSQLError(body); ok {
+			// PL/pgSQL reports an error in an embedded SQL statement without
+			// its position: find the statement and let the core parser say.
+			off, msg = bodyOff+rel, m
+		} else if errors.As(err, &pe) {
 			off += plErrorOffset(body, pe)
 		}
 		line, col := st.source.Position(off)
@@ -354,6 +402,98 @@ func plErrorOffset(body string, pe *pgparser.Error) int {
 		}
 	}
 	return start
+}
+
+// plSQLError finds the first SQL statement of a PL/pgSQL body that the core
+// parser rejects, and returns the byte offset and message of its error. It
+// looks at each ;-terminated piece outside quotes that starts (after the
+// block's control words) with an SQL command word.
+func plSQLError(body string) (int, string, bool) {
+	start := 0
+	for start < len(body) {
+		end := clauseEndAt(body, start, ';')
+		piece := body[start:end]
+		if lead, ok := sqlCommandStart(piece); ok {
+			sql := piece[lead:]
+			if _, err := pg.Parse(sql); err != nil {
+				var pe *pgparser.Error
+				if errors.As(err, &pe) && pe.Cursorpos > 0 {
+					return start + lead + NewSource("", sql).ByteOffsetOfChar(pe.Cursorpos), err.Error(), true
+				}
+			}
+		}
+		start = end + 1
+	}
+	return 0, "", false
+}
+
+// clauseEndAt returns the offset of the first sep at or after off outside
+// quotes, dollar quotes and comments, or len(text).
+func clauseEndAt(text string, off int, sep byte) int {
+	for i := off; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == sep:
+			return i
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(text[i+1:], c)
+			if j < 0 {
+				return len(text)
+			}
+			i += j + 1
+		case c == '$':
+			if tag := dollarTag(text[i:]); tag != "" {
+				j := strings.Index(text[i+len(tag):], tag)
+				if j < 0 {
+					return len(text)
+				}
+				i += len(tag) + j + len(tag) - 1
+			}
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			nl := strings.IndexByte(text[i:], '\n')
+			if nl < 0 {
+				return len(text)
+			}
+			i += nl
+		}
+	}
+	return len(text)
+}
+
+var (
+	plControlWords = map[string]bool{"BEGIN": true, "LOOP": true, "ELSE": true, "END": true}
+	plCondWords    = map[string]bool{"IF": true, "ELSIF": true, "WHILE": true, "WHEN": true}
+	sqlCommands    = map[string]bool{"UPDATE": true, "INSERT": true, "DELETE": true, "ALTER": true, "CREATE": true,
+		"DROP": true, "TRUNCATE": true, "LOCK": true, "GRANT": true, "REVOKE": true, "COMMENT": true, "REINDEX": true,
+		"CLUSTER": true, "VACUUM": true, "ANALYZE": true, "REFRESH": true, "MERGE": true, "WITH": true}
+	wordRe = regexp.MustCompile(`^[A-Za-z_]+`)
+	thenRe = regexp.MustCompile(`(?i)\b(THEN|LOOP)\b`)
+)
+
+// sqlCommandStart returns where the SQL command of a body piece starts,
+// after control words (BEGIN, LOOP, ELSE) and conditions (IF ... THEN).
+func sqlCommandStart(piece string) (int, bool) {
+	off := 0
+	for off < len(piece) {
+		off = skipSpaceAndComments(piece, off, len(piece))
+		w := strings.ToUpper(wordRe.FindString(piece[off:]))
+		switch {
+		case w == "":
+			return 0, false
+		case sqlCommands[w]:
+			return off, true
+		case plControlWords[w]:
+			off += len(w)
+		case plCondWords[w]:
+			then := thenRe.FindStringIndex(piece[off:])
+			if then == nil {
+				return 0, false
+			}
+			off += then[1]
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 type plExtractor struct {

@@ -65,7 +65,13 @@ func (p *Pass) HasReaders(o Origin) bool {
 	if o.File == "" {
 		return true
 	}
-	return !o.New && o.File != p.File.Source.Path
+	if o.File == p.File.Source.Path {
+		return false
+	}
+	// A file declared contract runs only once a release later than the one
+	// that ships it is fully rolled out: by then what the other files of its
+	// change created is in use.
+	return !o.New || declaredPhase(p.File) == Contract
 }
 
 // Existing reports whether a relation exists with readers before this
@@ -149,9 +155,14 @@ func (p *Pass) Rewrite(mutate func(n *pg.Node)) string {
 // RewriteNode deparses a mutated copy of a statement's tree; "" when
 // deparsing fails.
 func RewriteNode(n *pg.Node, mutate func(n *pg.Node)) string {
-	c := proto.Clone(n).(*pg.Node)
+	c := n
 	if mutate != nil {
+		// Deparsing does not change the tree: copy only what mutate may.
+		c = proto.Clone(n).(*pg.Node)
 		mutate(c)
+	}
+	if !deparseSafe(c) {
+		return ""
 	}
 	out, err := pg.Deparse(&pg.ParseResult{Version: treeVersion(), Stmts: []*pg.RawStmt{{Stmt: c}}})
 	if err != nil {
@@ -166,3 +177,18 @@ func Name(rv *pg.RangeVar) string { return DisplayName(QualifiedName(rv)) }
 // OnlyStatement reports whether the statement is alone in its file, so a
 // one-statement rewrite can replace it in place.
 func (p *Pass) OnlyStatement() bool { return len(p.File.Statements) == 1 && p.Stmt.Via == nil }
+
+// deparseSafe reports whether pg_query's deparser can render a statement:
+// the protobuf tree turns an empty string into NULL, and the deparser
+// crashes (SIGSEGV in C, no Go recovery) on a NULL enum value or LOAD file
+// name, which the fuzzer found as ALTER TYPE e ADD VALUE with an empty
+// string.
+func deparseSafe(n *pg.Node) bool {
+	switch {
+	case n.GetAlterEnumStmt() != nil:
+		return n.GetAlterEnumStmt().NewVal != ""
+	case n.GetLoadStmt() != nil:
+		return n.GetLoadStmt().Filename != ""
+	}
+	return true
+}

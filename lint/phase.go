@@ -82,7 +82,8 @@ func classify(p *Pass) Phase {
 				return Contract
 			}
 		}
-		return Expand
+		// Dropping only what this release created: neither release sees it.
+		return PhaseNone
 	case n.GetRenameStmt() != nil:
 		rs := n.GetRenameStmt()
 		if rs.Relation != nil && !p.Existing(rs.Relation) {
@@ -154,14 +155,16 @@ func alterTablePhase(p *Pass, at *pg.AlterTableStmt) Phase {
 			raise(Expand)
 		case pg.AlterTableType_AT_DropColumn, pg.AlterTableType_AT_DropConstraint, pg.AlterTableType_AT_DetachPartition,
 			pg.AlterTableType_AT_DropIdentity, pg.AlterTableType_AT_DropInherit, pg.AlterTableType_AT_DisableTrig:
+			// Dropping what this release added: neither release relies on it.
 			if cmd.Subtype == pg.AlterTableType_AT_DropColumn && colFresh(cmd.Name) {
-				raise(Expand)
 				continue
 			}
 			if cmd.Subtype == pg.AlterTableType_AT_DropConstraint {
 				if ct := t.Constraint(cmd.Name); ct != nil && !p.HasReaders(ct.Origin) {
-					raise(Expand) // added by this release: nothing relies on it yet
 					continue
+				}
+				if readdsConstraint(at, cmd.Name) {
+					continue // replaced in the same statement: the ADD decides
 				}
 			}
 			raise(Contract)
@@ -217,4 +220,22 @@ func filePhase(phases []Phase) (ph Phase, mixed bool) {
 		}
 	}
 	return ph, mixed
+}
+
+// readdsConstraint reports whether an ALTER TABLE adds a constraint of that
+// name (DROP CONSTRAINT IF EXISTS c, ADD CONSTRAINT c).
+func readdsConstraint(at *pg.AlterTableStmt, name string) bool {
+	for _, c := range at.Cmds {
+		cmd := c.GetAlterTableCmd()
+		if con := cmd.GetDef().GetConstraint(); cmd != nil && cmd.Subtype == pg.AlterTableType_AT_AddConstraint && con != nil {
+			n := con.Conname
+			if n == "" {
+				n = defaultConstraintName(at.Relation.Relname, ConstraintColumns(con), constraintKind(con.Contype))
+			}
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -44,13 +44,19 @@ func alterCmds(p *Pass) (*pg.AlterTableStmt, []*pg.AlterTableCmd) {
 	return at, cmds
 }
 
-// originLine renders where an object was created, "" for an object the
-// history never created.
-func originLine(o Origin) string {
-	if o.File == "" {
+// addedWhere says where an object was created, for messages: "by this
+// statement", "at line 12" (of the file being linted) or "by
+// 0042_x.up.sql:3"; "" for an object the history never created.
+func addedWhere(p *Pass, o Origin) string {
+	switch {
+	case o.File == "":
 		return ""
+	case o.File != p.File.Source.Path:
+		return fmt.Sprintf("by %s:%d", o.File, o.Line)
+	case o.Line == lineOf(p.File.Source, p.Stmt.Start):
+		return "by this statement"
 	}
-	return fmt.Sprintf("%s:%d", o.File, o.Line)
+	return fmt.Sprintf("at line %d", o.Line)
 }
 
 // referencingConstraints lists the foreign keys of other tables that

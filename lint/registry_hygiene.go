@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
 )
 
 // hygieneRules: choices that hurt later (types, robustness), and the
@@ -53,11 +52,15 @@ func (c newColumn) Name() string {
 	return c.Def.Colname
 }
 
-// newColumns lists the columns a statement declares, with their types.
-func newColumns(n *pg.Node) []newColumn {
+// newColumns lists the columns a statement declares whose type (its last
+// name part as parsed: int4, varchar, bpchar, serial, ...) is one of types.
+func newColumns(n *pg.Node, types ...string) []newColumn {
 	var out []newColumn
+	wanted := func(tn *pg.TypeName) bool {
+		return tn != nil && len(tn.Names) > 0 && contains(types, strVal(tn.Names[len(tn.Names)-1]))
+	}
 	add := func(rel *pg.RangeVar, cd *pg.ColumnDef, create bool) {
-		if cd == nil || cd.TypeName == nil {
+		if cd == nil || !wanted(cd.TypeName) {
 			return
 		}
 		c := newColumn{Table: rel, Def: cd, Type: TypeOf(cd.TypeName), Create: create}
@@ -81,6 +84,9 @@ func newColumns(n *pg.Node) []newColumn {
 	case n.GetCreateStmt() != nil:
 		cs := n.GetCreateStmt()
 		first := len(out)
+		if len(cs.TableElts) == 0 {
+			return nil
+		}
 		for _, e := range cs.TableElts {
 			add(cs.Relation, e.GetColumnDef(), true)
 		}
@@ -119,7 +125,7 @@ func newColumns(n *pg.Node) []newColumn {
 			case pg.AlterTableType_AT_AddColumn:
 				add(at.Relation, cd, false)
 			case pg.AlterTableType_AT_AlterColumnType:
-				if cd != nil && cd.TypeName != nil {
+				if cd != nil && wanted(cd.TypeName) {
 					out = append(out, newColumn{Table: at.Relation, Def: cd, Type: TypeOf(cd.TypeName), Change: true, alterName: cmd.Name})
 				}
 			}
@@ -137,48 +143,99 @@ func containsNode(ns []*pg.Node, s string) bool {
 	return false
 }
 
-// typeName builds a pg_catalog type name with modifiers.
-func typeName(name string, mods []int32, like *pg.TypeName) *pg.TypeName {
-	tn := &pg.TypeName{Names: []*pg.Node{pg.MakeStrNode("pg_catalog"), pg.MakeStrNode(name)}, Typemod: -1}
-	for _, m := range mods {
-		tn.Typmods = append(tn.Typmods, pg.MakeAConstIntNode(int64(m), -1))
-	}
-	if like != nil {
-		tn.ArrayBounds = like.ArrayBounds
-	}
-	return tn
-}
-
-// columnSQL renders a column definition after mutate changed a copy of it,
-// as pg_query deparses it ("email text NOT NULL").
-func columnSQL(cd *pg.ColumnDef, mutate func(*pg.ColumnDef)) string {
-	c := proto.Clone(cd).(*pg.ColumnDef)
-	if mutate != nil {
-		mutate(c)
-	}
-	stmt := &pg.Node{Node: &pg.Node_CreateStmt{CreateStmt: &pg.CreateStmt{
-		Relation:  &pg.RangeVar{Relname: "x", Inh: true, Relpersistence: "p"},
-		TableElts: []*pg.Node{{Node: &pg.Node_ColumnDef{ColumnDef: c}}},
-	}}}
-	out := RewriteNode(stmt, nil)
-	out = strings.TrimSuffix(strings.TrimPrefix(out, "CREATE TABLE x ("), ");")
-	return out
-}
-
 // retypeFix is the fix for a column whose type should be another: the
-// column definition (CREATE TABLE, ADD COLUMN) or the ALTER COLUMN ... TYPE.
-func retypeFix(c newColumn, mutate func(*pg.ColumnDef), extra string) string {
+// column definition as written, with newType (and afterType right after
+// it, appended at its end), in CREATE TABLE or ADD COLUMN; or the ALTER
+// COLUMN ... TYPE. extra follows on lines of its own.
+func retypeFix(p *Pass, c newColumn, newType, afterType, appended, extra string) string {
+	if c.Type.Array {
+		newType += "[]"
+	}
 	table := Name(c.Table)
 	if c.Change {
-		def := columnSQL(&pg.ColumnDef{Colname: c.Name(), TypeName: c.Def.TypeName}, mutate)
-		typ := strings.TrimSpace(strings.TrimPrefix(def, c.Name()))
-		return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s;%s", table, c.Name(), typ, extra)
+		return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s;%s", table, c.Name(), newType, extra)
 	}
-	def := columnSQL(c.Def, mutate)
+	def, ok := columnText(p, c.Def, newType+afterType, appended)
+	if !ok {
+		def = c.Name() + " " + newType + afterType + appended
+	}
 	if c.Create {
 		return fmt.Sprintf("-- in CREATE TABLE %s (...):\n  %s%s", table, def, extra)
 	}
 	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s;%s", table, def, extra)
+}
+
+// columnText is a column definition as the file writes it, with its type
+// replaced and text appended; ok is false when it cannot be located.
+func columnText(p *Pass, cd *pg.ColumnDef, newType, appended string) (string, bool) {
+	if cd.Location < 0 || cd.TypeName == nil || cd.TypeName.Location <= cd.Location {
+		return "", false
+	}
+	src := p.File.Source.Text
+	start, tstart := p.Stmt.Offset(cd.Location), p.Stmt.Offset(cd.TypeName.Location)
+	if tstart <= start {
+		return "", false
+	}
+	end := clauseEnd(src, start, p.Stmt.End)
+	if end <= tstart {
+		return "", false
+	}
+	tend := typeEnd(src, tstart, end)
+	text := src[start:tstart] + newType + src[tend:end]
+	return strings.Join(strings.Fields(text), " ") + appended, true
+}
+
+// columnWords start what follows the type in a column definition.
+var columnWords = map[string]bool{"not": true, "null": true, "default": true, "primary": true, "unique": true,
+	"references": true, "check": true, "constraint": true, "generated": true, "collate": true, "compression": true,
+	"storage": true, "deferrable": true, "initially": true}
+
+// typeEnd returns the end of the type name that starts at i: words
+// (character varying, timestamp(3) without time zone), modifiers, array
+// bounds and schema qualification, up to the first constraint word.
+func typeEnd(src string, i, end int) int {
+	last := i
+	for i < end {
+		for i < end && isSpace(src[i]) {
+			i++
+		}
+		if i >= end {
+			break
+		}
+		switch c := src[i]; {
+		case c == '(' || c == '[':
+			closer := byte(')')
+			if c == '[' {
+				closer = ']'
+			}
+			j := strings.IndexByte(src[i:end], closer)
+			if j < 0 {
+				return end
+			}
+			i += j + 1
+		case c == '.':
+			i++
+		case c == '"':
+			j := strings.IndexByte(src[i+1:end], '"')
+			if j < 0 {
+				return end
+			}
+			i += j + 2
+		case c == '_' || c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z'):
+			j := i
+			for j < end && (src[j] == '_' || src[j] == '$' || src[j] >= 0x80 || (src[j]|0x20 >= 'a' && src[j]|0x20 <= 'z') || (src[j] >= '0' && src[j] <= '9')) {
+				j++
+			}
+			if columnWords[strings.ToLower(src[i:j])] {
+				return last
+			}
+			i = j
+		default:
+			return last
+		}
+		last = i
+	}
+	return last
 }
 
 // where names a new column for messages: "users.email".

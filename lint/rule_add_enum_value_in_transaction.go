@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -29,53 +30,28 @@ describe). Use the value in a later migration file, or after a COMMIT.`,
 			})
 			return
 		}
-		if p.PGVersion() < 12 || !p.InBlock() {
-			return
+		if p.PGVersion() < 12 || !p.InBlock() || !strings.ContainsAny(p.Stmt.Text(), "'$") {
+			return // a use needs a string literal
 		}
 		added := enumValuesAddedInTx(p)
 		if len(added) == 0 {
 			return
 		}
-		targets := statementTables(p)
-		reported := map[string]bool{}
-		walk(p.Node(), func(n *pg.Node) bool {
-			var ac *pg.A_Const
-			var cast *pg.TypeName
-			if tc := n.GetTypeCast(); tc != nil {
-				ac, cast = tc.Arg.GetAConst(), tc.TypeName
-			} else {
-				ac = n.GetAConst()
+		for _, a := range added {
+			locs := enumUses(p, a.value, a.enum)
+			if len(locs) == 0 {
+				continue
 			}
-			if ac == nil || ac.GetSval() == nil {
-				return true
-			}
-			v := ac.GetSval().Sval
-			for _, a := range added {
-				if a.value != v || reported[a.key()] {
-					continue
-				}
-				use := false
-				if cast != nil {
-					use = qualifiedType(cast) == a.enum
-				} else {
-					use = tablesUseEnum(p, targets, a.enum)
-				}
-				if !use {
-					continue
-				}
-				reported[a.key()] = true
-				p.ReportAt(ac.Location, Finding{
-					Message: fmt.Sprintf("'%s' was added to enum %s at line %d in the same transaction: PostgreSQL refuses to use a new enum value before that transaction commits (unsafe use of new value), so the migration fails",
-						v, DisplayName(a.enum), a.line),
-					Breaks: BreaksNew,
-					Fix: fmt.Sprintf(`-- file N: only add the value
+			p.ReportAt(locs[0], Finding{
+				Message: fmt.Sprintf("'%s' was added to enum %s at line %d in the same transaction: PostgreSQL refuses to use a new enum value before that transaction commits (unsafe use of new value), so the migration fails and the new release cannot be deployed",
+					a.value, DisplayName(a.enum), a.line),
+				Breaks: BreaksNew,
+				Fix: fmt.Sprintf(`-- file N: only add the value
 ALTER TYPE %s ADD VALUE IF NOT EXISTS '%s';
 -- file N+1 (a transaction of its own, after N committed):
-%s;`, DisplayName(a.enum), v, strings.TrimSpace(p.Stmt.Text())),
-				})
-			}
-			return cast == nil // a cast's literal is decided by the cast
-		})
+%s;`, DisplayName(a.enum), a.value, strings.TrimSpace(p.Stmt.Text())),
+			})
+		}
 	},
 }
 
@@ -89,49 +65,56 @@ func (a addedValue) key() string { return a.enum + "\x00" + a.value }
 // enumValuesAddedInTx lists the enum values that ALTER TYPE ... ADD VALUE
 // added earlier in the transaction the statement runs in.
 func enumValuesAddedInTx(p *Pass) []addedValue {
-	// The file's statements in the order they run: each top-level one, then
-	// the statements of its DO block.
-	var flat []*Statement
-	idx := -1
-	for _, s := range p.File.Statements {
-		flat = append(flat, s)
-		if s == p.Stmt {
-			idx = len(flat) - 1
-		}
-		for _, ns := range s.nested {
-			flat = append(flat, ns)
-			if ns == p.Stmt {
-				idx = len(flat) - 1
+	// The first statement of the file that adds an enum value, found once
+	// per file: most files have none, and then there is nothing to look for.
+	first, _ := p.File.fileMemo("add-enum-value", func() any {
+		for _, s := range p.File.Statements {
+			for _, x := range append([]*Statement{s}, s.nested...) {
+				if ae := x.Node.GetAlterEnumStmt(); ae != nil && ae.OldVal == "" {
+					return s.Index
+				}
 			}
 		}
-		if idx < 0 && p.Stmt.Via == s {
-			idx = len(flat) // the body of a function s calls: runs after s
-		}
-	}
-	if idx < 0 {
+		return -1
+	}).(int)
+	if first < 0 || first > p.Stmt.Index || p.Stmt.Index >= len(p.File.Statements) {
 		return nil
 	}
-	outerInBlock := p.Tx.Explicit || p.Tx.MultiQuery
 	var out []addedValue
-	for j := idx - 1; j >= 0; j-- {
-		e := flat[j]
-		sameBody := p.Stmt.Via != nil && (e.Via == p.Stmt.Via || e == p.Stmt.Via)
-		if !sameBody && !outerInBlock {
-			break
+	consider := func(s *Statement) {
+		if ae := s.Node.GetAlterEnumStmt(); ae != nil && ae.OldVal == "" && ae.NewVal != "" {
+			out = append(out, addedValue{enum: enumName(ae.TypeName), value: ae.NewVal, line: lineOf(p.File.Source, s.Start)})
 		}
-		if ts := e.Node.GetTransactionStmt(); ts != nil {
+	}
+	top := p.File.Statements[p.Stmt.Index]
+	if p.Stmt.Via != nil {
+		// Earlier statements of the same DO block run in its transaction.
+		for _, ns := range top.nested {
+			if ns == p.Stmt {
+				break
+			}
+			consider(ns)
+		}
+	}
+	if !p.Tx.Explicit && !p.Tx.MultiQuery {
+		return out // the statements before this one committed on their own
+	}
+	for j := p.Stmt.Index - 1; j >= 0; j-- {
+		s := p.File.Statements[j]
+		if ts := s.Node.GetTransactionStmt(); ts != nil {
 			switch ts.Kind {
 			case pg.TransactionStmtKind_TRANS_STMT_COMMIT, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK,
 				pg.TransactionStmtKind_TRANS_STMT_PREPARE:
 				return out
 			case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
 				if !p.Tx.MultiQuery {
-					return out
+					return out // the explicit transaction starts here
 				}
 			}
 		}
-		if ae := e.Node.GetAlterEnumStmt(); ae != nil && ae.OldVal == "" && ae.NewVal != "" {
-			out = append(out, addedValue{enum: enumName(ae.TypeName), value: ae.NewVal, line: lineOf(p.File.Source, e.Start)})
+		consider(s)
+		for _, ns := range s.nested {
+			consider(ns)
 		}
 	}
 	return out
@@ -149,67 +132,154 @@ func qualifiedType(tn *pg.TypeName) string {
 	return enumName(tn.Names)
 }
 
-// statementTables lists the tables a statement writes to or changes, and
-// for CREATE TABLE the column types it declares.
-type stmtTables struct {
-	tables   []*pg.RangeVar
-	newTypes []string // qualified type names of columns CREATE TABLE / ADD COLUMN declare
-}
-
-func statementTables(p *Pass) stmtTables {
-	var st stmtTables
+// enumUses returns the locations of the string literals in the statement
+// that PostgreSQL coerces to the enum: cast to it, stored in or compared
+// with a column of that type, or given as such a column's default. A
+// literal meeting a column lockstep cannot resolve counts when the table is
+// not described by the history.
+func enumUses(p *Pass, value, enum string) []int32 {
 	n := p.Node()
-	addDefs := func(elts []*pg.Node) {
-		for _, e := range elts {
-			if cd := e.GetColumnDef(); cd != nil && cd.TypeName != nil {
-				st.newTypes = append(st.newTypes, qualifiedType(cd.TypeName))
-			}
+	var targets []*pg.RangeVar
+	newCols := map[string]string{} // columns the statement declares -> qualified type
+	addDef := func(cd *pg.ColumnDef) {
+		if cd != nil && cd.TypeName != nil {
+			newCols[cd.Colname] = qualifiedType(cd.TypeName)
 		}
 	}
 	switch {
 	case n.GetInsertStmt() != nil:
-		st.tables = append(st.tables, n.GetInsertStmt().Relation)
+		targets = append(targets, n.GetInsertStmt().Relation)
 	case n.GetUpdateStmt() != nil:
-		st.tables = append(st.tables, n.GetUpdateStmt().Relation)
+		targets = append(targets, n.GetUpdateStmt().Relation)
 	case n.GetDeleteStmt() != nil:
-		st.tables = append(st.tables, n.GetDeleteStmt().Relation)
+		targets = append(targets, n.GetDeleteStmt().Relation)
 	case n.GetMergeStmt() != nil:
-		st.tables = append(st.tables, n.GetMergeStmt().Relation)
+		targets = append(targets, n.GetMergeStmt().Relation)
 	case n.GetIndexStmt() != nil:
-		st.tables = append(st.tables, n.GetIndexStmt().Relation)
+		targets = append(targets, n.GetIndexStmt().Relation)
 	case n.GetCreateStmt() != nil:
-		addDefs(n.GetCreateStmt().TableElts)
+		for _, e := range n.GetCreateStmt().TableElts {
+			addDef(e.GetColumnDef())
+		}
 	case n.GetAlterTableStmt() != nil:
 		at := n.GetAlterTableStmt()
-		st.tables = append(st.tables, at.Relation)
+		targets = append(targets, at.Relation)
 		for _, c := range at.Cmds {
 			if cmd := c.GetAlterTableCmd(); cmd != nil {
-				if cd := cmd.Def.GetColumnDef(); cd != nil && cd.TypeName != nil {
-					st.newTypes = append(st.newTypes, qualifiedType(cd.TypeName))
+				addDef(cmd.Def.GetColumnDef())
+			}
+		}
+	}
+	// isEnum says whether a column is of the enum type; unsure when lockstep
+	// cannot tell.
+	isEnum := func(col string) bool {
+		if t, ok := newCols[col]; ok {
+			return t == enum
+		}
+		unknown := false
+		for _, rv := range targets {
+			t := p.Catalog.Table(rv)
+			if c := t.Column(col); c != nil {
+				return qualify("", c.Type.Name) == enum || c.Type.Name == enum
+			}
+			if t == nil || !t.Known {
+				unknown = true
+			}
+		}
+		return unknown
+	}
+	lit := func(x *pg.Node) (int32, bool) {
+		if ac := x.GetAConst(); ac != nil && ac.GetSval() != nil && ac.GetSval().Sval == value {
+			return ac.Location, true
+		}
+		return 0, false
+	}
+	var locs []int32
+	use := func(x *pg.Node, col string) {
+		if loc, ok := lit(x); ok && isEnum(col) {
+			locs = append(locs, loc)
+		}
+	}
+	walk(n, func(x *pg.Node) bool {
+		switch {
+		case x.GetTypeCast() != nil:
+			tc := x.GetTypeCast()
+			if loc, ok := lit(tc.Arg); ok {
+				if qualifiedType(tc.TypeName) == enum {
+					locs = append(locs, loc)
+				}
+				return false
+			}
+		case x.GetAExpr() != nil:
+			ae := x.GetAExpr()
+			l, r := simpleColumn(ae.Lexpr), simpleColumn(ae.Rexpr)
+			for _, side := range []struct {
+				col string
+				val *pg.Node
+			}{{l, ae.Rexpr}, {r, ae.Lexpr}} {
+				if side.col == "" || side.val == nil {
+					continue
+				}
+				if lst := side.val.GetList(); lst != nil {
+					for _, it := range lst.Items {
+						use(it, side.col)
+					}
+				} else {
+					use(side.val, side.col)
+				}
+			}
+		case x.GetColumnDef() != nil:
+			cd := x.GetColumnDef()
+			if cd.TypeName != nil && qualifiedType(cd.TypeName) == enum {
+				use(cd.RawDefault, cd.Colname)
+				for _, cn := range cd.Constraints {
+					if con := cn.GetConstraint(); con != nil && con.Contype == pg.ConstrType_CONSTR_DEFAULT {
+						use(con.RawExpr, cd.Colname)
+					}
+				}
+			}
+		case x.GetAlterTableCmd() != nil:
+			if cmd := x.GetAlterTableCmd(); cmd.Subtype == pg.AlterTableType_AT_ColumnDefault && cmd.Def != nil {
+				use(cmd.Def, cmd.Name)
+			}
+		}
+		return true
+	})
+	if us := n.GetUpdateStmt(); us != nil {
+		for _, t := range us.TargetList {
+			if rt := t.GetResTarget(); rt != nil && rt.Val != nil {
+				use(rt.Val, rt.Name)
+			}
+		}
+	}
+	if ins := n.GetInsertStmt(); ins != nil {
+		var cols []string
+		for _, c := range ins.Cols {
+			if rt := c.GetResTarget(); rt != nil {
+				cols = append(cols, rt.Name)
+			}
+		}
+		if len(cols) == 0 {
+			if t := p.Catalog.Table(ins.Relation); t != nil && t.Known {
+				for _, c := range t.Columns {
+					cols = append(cols, c.Name)
+				}
+			}
+		}
+		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
+			for _, row := range sel.ValuesLists {
+				if l := row.GetList(); l != nil {
+					for j, it := range l.Items {
+						col := ""
+						if j < len(cols) {
+							col = cols[j]
+						}
+						use(it, col)
+					}
 				}
 			}
 		}
 	}
-	return st
-}
-
-// tablesUseEnum reports whether a string literal in the statement may be
-// coerced to the enum: a table it writes has a column of that type (or is
-// not described by the history), or it declares such a column.
-func tablesUseEnum(p *Pass, st stmtTables, enum string) bool {
-	if contains(st.newTypes, enum) {
-		return true
-	}
-	for _, rv := range st.tables {
-		t := p.Catalog.Table(rv)
-		if t == nil || !t.Known {
-			return true
-		}
-		for _, c := range t.Columns {
-			if c.Type.Name == enum || qualify("", c.Type.Name) == enum {
-				return true
-			}
-		}
-	}
-	return false
+	sort.Slice(locs, func(i, j int) bool { return locs[i] < locs[j] })
+	return locs
 }

@@ -1,10 +1,6 @@
 package lint
 
-import (
-	"fmt"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-)
+import "fmt"
 
 var ruleBanChar = &Rule{
 	ID:       "ban-char",
@@ -17,7 +13,7 @@ text (PostgreSQL stores both the same way), and a plain char means char(1). Use 
 on the length if the length matters. The internal one-byte type "char" (quoted) is a different
 type and is not flagged.`,
 	Check: func(p *Pass) {
-		for _, c := range newColumns(p.Node()) {
+		for _, c := range newColumns(p.Node(), "bpchar") {
 			if c.Type.Name != "bpchar" {
 				continue
 			}
@@ -25,19 +21,15 @@ type and is not flagged.`,
 			if len(c.Type.Mods) > 0 {
 				n = c.Type.Mods[0]
 			}
-			mutate := func(cd *pg.ColumnDef) { cd.TypeName = typeName("text", nil, cd.TypeName) }
-			extra := ""
+			appended, extra := "", ""
 			if c.Create {
-				mutate = func(cd *pg.ColumnDef) {
-					cd.TypeName = typeName("text", nil, cd.TypeName)
-					cd.Constraints = append(cd.Constraints, checkConstraint(c.Name(), n))
-				}
+				appended = fmt.Sprintf(" CHECK (char_length(%s) <= %d)", c.Name(), n)
 			} else if !c.Change {
 				extra = fmt.Sprintf("\nALTER TABLE %s ADD CONSTRAINT %s_%s_length CHECK (char_length(%s) <= %d) NOT VALID;", Name(c.Table), c.Table.Relname, c.Name(), c.Name(), n)
 			}
 			p.ReportAt(c.Def.Location, Finding{
 				Message: fmt.Sprintf("%s is %s: it pads values with spaces, which comparisons ignore but LIKE, length() and clients see; text stores the same without padding", c.where(), c.Type),
-				Fix:     retypeFix(c, mutate, extra),
+				Fix:     retypeFix(p, c, "text", "", appended, extra),
 			})
 		}
 	},

@@ -35,6 +35,9 @@ flagged.`,
 			if col != nil && !p.HasReaders(col.Origin) {
 				continue
 			}
+			if col == nil && cmd.MissingOk && table != nil && table.Known {
+				continue // DROP COLUMN IF EXISTS of a column the history never had (or already dropped): a no-op
+			}
 			name := Name(at.Relation) + "." + cmd.Name
 			msg := fmt.Sprintf("dropping %s breaks the old release, which still reads or writes it while the deploy runs", name)
 			var lost []string

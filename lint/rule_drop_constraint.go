@@ -31,9 +31,10 @@ constraints added by the same file or by an unreleased one are not flagged.`,
 		t := p.Catalog.Table(at.Relation)
 		table := Name(at.Relation)
 		contract := declaredPhase(p.File) == Contract
+		readded := readdedConstraints(at, cmds)
 		for _, cmd := range cmds {
-			if cmd.Subtype != pg.AlterTableType_AT_DropConstraint {
-				continue
+			if cmd.Subtype != pg.AlterTableType_AT_DropConstraint || readded[cmd.Name] {
+				continue // DROP CONSTRAINT c, ADD CONSTRAINT c replaces it: the ADD is what counts
 			}
 			ct := t.Constraint(cmd.Name)
 			if ct != nil && !p.HasReaders(ct.Origin) {
@@ -128,4 +129,21 @@ func kindFromName(name string) ConstraintKind {
 		return Exclusion
 	}
 	return ""
+}
+
+// readdedConstraints names the constraints an ALTER TABLE adds, so that a
+// DROP CONSTRAINT c, ADD CONSTRAINT c in the same statement reads as a
+// replacement.
+func readdedConstraints(at *pg.AlterTableStmt, cmds []*pg.AlterTableCmd) map[string]bool {
+	out := map[string]bool{}
+	for _, cmd := range cmds {
+		if con := cmd.Def.GetConstraint(); cmd.Subtype == pg.AlterTableType_AT_AddConstraint && con != nil {
+			name := con.Conname
+			if name == "" {
+				name = defaultConstraintName(at.Relation.Relname, ConstraintColumns(con), constraintKind(con.Contype))
+			}
+			out[name] = true
+		}
+	}
+	return out
 }

@@ -55,8 +55,8 @@ flagged.`,
 ALTER TABLE %[1]s ALTER COLUMN %[2]s DROP DEFAULT;`, Name(at.Relation), cmd.Name),
 			}
 			if !p.HasReaders(col.Origin) {
-				f.Message = fmt.Sprintf("dropping the default of %s, which is NOT NULL and was added at %s, fails every insert of the old release: it does not know %s and leaves it out",
-					name, originLine(col.Origin), cmd.Name)
+				f.Message = fmt.Sprintf("dropping the default of %s, which is NOT NULL and was added %s, fails every insert of the old release: it does not know %s and leaves it out",
+					name, addedWhere(p, col.Origin), cmd.Name)
 			} else if declaredPhase(p.File) == Contract {
 				f.Severity = Warning
 				f.Message += contractNote

@@ -108,8 +108,8 @@ func foreignKeys(n *pg.Node) []fkDef {
 // this file or a later one.
 func fkCovered(p *Pass, fk fkDef) bool {
 	q := QualifiedName(fk.table)
-	for _, ix := range p.Catalog.IndexesOn(q) {
-		if !ix.Partial && leadsWith(ix.Columns, fk.cols) {
+	for _, ix := range p.Catalog.indexes {
+		if ix.Table == q && !ix.Partial && leadsWith(ix.Columns, fk.cols) {
 			return true
 		}
 	}
@@ -147,19 +147,56 @@ func fkCovered(p *Pass, fk fkDef) bool {
 			after = true
 		}
 	}
-	for _, f := range p.File.Later() {
-		for _, s := range f.Statements {
-			if check(s) {
-				return true
-			}
-			for _, ns := range s.nested {
-				if check(ns) {
-					return true
-				}
-			}
+	later, _ := p.File.runMemo("fk-without-index", runIndexes).(map[string][]runIndex)
+	for _, ix := range later[q] {
+		if ix.pos > p.File.pos && leadsWith(ix.cols, fk.cols) {
+			return true
 		}
 	}
 	return false
+}
+
+// runIndex is an index (or a primary key or unique constraint) that a file
+// of the run creates.
+type runIndex struct {
+	pos  int
+	cols []string
+}
+
+// runIndexes lists, by table, the indexes every file of the run creates:
+// built once per run, so that checking a foreign key against the files
+// after its own costs a map look-up.
+func runIndexes(all []*File) any {
+	out := map[string][]runIndex{}
+	add := func(f *File, s *Statement) {
+		n := s.Node
+		if is := n.GetIndexStmt(); is != nil && is.WhereClause == nil && is.Relation != nil {
+			q := QualifiedName(is.Relation)
+			out[q] = append(out[q], runIndex{f.pos, IndexColumns(is)})
+		}
+		var rel *pg.RangeVar
+		switch {
+		case n.GetCreateStmt() != nil:
+			rel = n.GetCreateStmt().Relation
+		case n.GetAlterTableStmt() != nil:
+			rel = n.GetAlterTableStmt().Relation
+		default:
+			return
+		}
+		q := QualifiedName(rel)
+		for _, cols := range keysOf(n, q) {
+			out[q] = append(out[q], runIndex{f.pos, cols})
+		}
+	}
+	for _, f := range all {
+		for _, s := range f.Statements {
+			add(f, s)
+			for _, ns := range s.nested {
+				add(f, ns)
+			}
+		}
+	}
+	return out
 }
 
 // keysOf lists the column lists of the primary key and unique constraints

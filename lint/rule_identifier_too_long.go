@@ -54,14 +54,26 @@ file.`,
 }
 
 // mayHaveLongIdentifier is a cheap test before scanning: a run of more than
-// 63 identifier bytes, or a quoted identifier.
+// 63 identifier bytes, or a quoted one of more than 63 bytes as written (a
+// doubled "" counts twice: never too short).
 func mayHaveLongIdentifier(s string) bool {
-	if strings.IndexByte(s, '"') >= 0 {
-		return true
-	}
 	run := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '"' {
+			k := i + 1
+			for k < len(s) && (s[k] != '"' || (k+1 < len(s) && s[k+1] == '"')) {
+				if s[k] == '"' {
+					k++ // a doubled quote
+				}
+				k++
+			}
+			if k-i-1 > maxIdentifier {
+				return true
+			}
+			i, run = k, 0
+			continue
+		}
 		if c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
 			run++
 			if run > maxIdentifier {

@@ -47,7 +47,7 @@ PostgreSQL parses properly), or with lockstep migrate, which splits on statement
 			where, fix := semicolonContext(sc.ctx, line)
 			p.Report(st, Finding{
 				Pos:     p.File.Source.Span(sc.off, sc.off+1),
-				Message: fmt.Sprintf("x-multi-statement splits the file at every ';', also at this one %s: the statement at line %d is sent in two pieces and both fail with a syntax error", where, line),
+				Message: fmt.Sprintf("x-multi-statement splits the file at every ';', also at this one %s: the statement at line %d is sent in two pieces that both fail with a syntax error, and the migration stops half applied", where, line),
 				Breaks:  BreaksNew,
 				Fix:     fix,
 			})
@@ -71,7 +71,7 @@ type semicolon struct {
 	ctx sqlContext
 }
 
-// semicolons lexes SQL text as PostgreSQL does (quotes, E'' escapes,
+// semicolons lexes SQL text as PostgreSQL does (quotes, E'...' escapes,
 // dollar quotes, nested block comments) and returns every ';' with the
 // context it is in.
 func semicolons(s string) []semicolon {

@@ -1,10 +1,6 @@
 package lint
 
-import (
-	"fmt"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-)
+import "fmt"
 
 var rulePreferJSONB = &Rule{
 	ID:       "prefer-jsonb",
@@ -18,15 +14,13 @@ it drops duplicate keys, key order and insignificant white space, which is what 
 almost always. Changing the type later rewrites the table under ACCESS EXCLUSIVE, so choose it up
 front, for new columns and type changes alike.`,
 	Check: func(p *Pass) {
-		for _, c := range newColumns(p.Node()) {
+		for _, c := range newColumns(p.Node(), "json") {
 			if c.Type.Name != "json" {
 				continue
 			}
 			p.ReportAt(c.Def.Location, Finding{
 				Message: fmt.Sprintf("%s is json: it has no equality operator, so DISTINCT, GROUP BY, UNION and = on it fail, and it cannot be GIN-indexed; jsonb can", c.where()),
-				Fix: retypeFix(c, func(cd *pg.ColumnDef) {
-					cd.TypeName = typeName("jsonb", nil, cd.TypeName)
-				}, ""),
+				Fix:     retypeFix(p, c, "jsonb", "", "", ""),
 			})
 		}
 	},

@@ -67,16 +67,10 @@ not flagged: PostgreSQL has no IF EXISTS for the renamed column.`,
 // laterCanFail reports whether a statement after the pass's one in the file
 // can fail (anything but SET, RESET, SHOW and transaction control).
 func laterCanFail(p *Pass) bool {
-	after := false
-	for _, s := range p.File.Statements {
-		if after {
-			n := s.Node
-			if n.GetVariableSetStmt() == nil && n.GetVariableShowStmt() == nil && n.GetTransactionStmt() == nil {
-				return true
-			}
-		}
-		if s == p.Stmt {
-			after = true
+	for i := p.Stmt.Index + 1; i < len(p.File.Statements); i++ {
+		n := p.File.Statements[i].Node
+		if n.GetVariableSetStmt() == nil && n.GetVariableShowStmt() == nil && n.GetTransactionStmt() == nil {
+			return true
 		}
 	}
 	return false
@@ -133,6 +127,7 @@ func robustRewrite(p *Pass) (what, fix string) {
 func robustAlterTable(p *Pass) (what, fix string) {
 	at := p.Node().GetAlterTableStmt()
 	var whats []string
+	dropped := map[string]bool{} // DROP CONSTRAINT IF EXISTS c, ADD CONSTRAINT c: runs twice
 	for _, c := range at.Cmds {
 		cmd := c.GetAlterTableCmd()
 		if cmd == nil {
@@ -151,8 +146,9 @@ func robustAlterTable(p *Pass) (what, fix string) {
 			if !cmd.MissingOk {
 				whats = append(whats, "constraint "+cmd.Name+" is then gone")
 			}
+			dropped[cmd.Name] = true
 		case pg.AlterTableType_AT_AddConstraint:
-			if con := cmd.Def.GetConstraint(); con != nil && con.Indexname == "" {
+			if con := cmd.Def.GetConstraint(); con != nil && con.Indexname == "" && !dropped[constraintName(p, at, con)] {
 				whats = append(whats, "constraint "+constraintName(p, at, con)+" then exists")
 			}
 		}
@@ -160,6 +156,7 @@ func robustAlterTable(p *Pass) (what, fix string) {
 	if len(whats) == 0 {
 		return "", ""
 	}
+	dropped = map[string]bool{}
 	fix = p.Rewrite(func(n *pg.Node) {
 		at := n.GetAlterTableStmt()
 		var cmds []*pg.Node
@@ -170,10 +167,13 @@ func robustAlterTable(p *Pass) (what, fix string) {
 				continue
 			}
 			switch cmd.Subtype {
-			case pg.AlterTableType_AT_AddColumn, pg.AlterTableType_AT_DropColumn, pg.AlterTableType_AT_DropConstraint:
+			case pg.AlterTableType_AT_AddColumn, pg.AlterTableType_AT_DropColumn:
+				cmd.MissingOk = true
+			case pg.AlterTableType_AT_DropConstraint:
+				dropped[cmd.Name] = true
 				cmd.MissingOk = true
 			case pg.AlterTableType_AT_AddConstraint:
-				if con := cmd.Def.GetConstraint(); con != nil && con.Indexname == "" {
+				if con := cmd.Def.GetConstraint(); con != nil && con.Indexname == "" && !dropped[constraintName(p, at, con)] {
 					if con.Conname == "" {
 						con.Conname = constraintName(p, at, con)
 					}

@@ -1,10 +1,6 @@
 package lint
 
-import (
-	"fmt"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-)
+import "fmt"
 
 var rulePreferTextOverVarchar = &Rule{
 	ID:       "prefer-text-over-varchar",
@@ -18,35 +14,22 @@ VALID, VALIDATE it (SHARE UPDATE EXCLUSIVE), drop the old one. On an existing ta
 NOT VALID in its own statement: a CHECK inside ADD COLUMN makes PostgreSQL scan the table under
 ACCESS EXCLUSIVE. varchar without a length is text and is not flagged.`,
 	Check: func(p *Pass) {
-		for _, c := range newColumns(p.Node()) {
+		for _, c := range newColumns(p.Node(), "varchar") {
 			if c.Type.Name != "varchar" || len(c.Type.Mods) == 0 {
 				continue
 			}
 			n := c.Type.Mods[0]
 			check := fmt.Sprintf("CHECK (char_length(%s) <= %d)", c.Name(), n)
-			extra := ""
-			toText := func(cd *pg.ColumnDef) { cd.TypeName = typeName("text", nil, cd.TypeName) }
-			mutate := toText
+			appended, extra := "", ""
 			if c.Create {
-				mutate = func(cd *pg.ColumnDef) {
-					toText(cd)
-					cd.Constraints = append(cd.Constraints, checkConstraint(c.Name(), n))
-				}
+				appended = " " + check
 			} else {
 				extra = fmt.Sprintf("\nALTER TABLE %s ADD CONSTRAINT %s_%s_length %s NOT VALID;", Name(c.Table), c.Table.Relname, c.Name(), check)
 			}
 			p.ReportAt(c.Def.Location, Finding{
 				Message: fmt.Sprintf("%s is %s: text with %s stores the same, and its limit can later change without locking %s", c.where(), c.Type, check, Name(c.Table)),
-				Fix:     retypeFix(c, mutate, extra),
+				Fix:     retypeFix(p, c, "text", "", appended, extra),
 			})
 		}
 	},
-}
-
-// checkConstraint is CHECK (char_length(col) <= n).
-func checkConstraint(col string, n int) *pg.Node {
-	expr := pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode("<=")},
-		pg.MakeFuncCallNode([]*pg.Node{pg.MakeStrNode("char_length")}, []*pg.Node{pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(col)}, -1)}, -1),
-		pg.MakeAConstIntNode(int64(n), -1), -1)
-	return &pg.Node{Node: &pg.Node_Constraint{Constraint: &pg.Constraint{Contype: pg.ConstrType_CONSTR_CHECK, RawExpr: expr, InitiallyValid: true, Location: -1}}}
 }

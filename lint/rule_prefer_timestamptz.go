@@ -1,10 +1,6 @@
 package lint
 
-import (
-	"fmt"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-)
+import "fmt"
 
 var rulePreferTimestamptz = &Rule{
 	ID:       "prefer-timestamptz",
@@ -17,27 +13,22 @@ stores the instant (as UTC) and converts on the way out; it takes the same eight
 type later rewrites the table under ACCESS EXCLUSIVE unless the session TimeZone is UTC (PostgreSQL
 12 and later), so choose it up front, for new columns and type changes alike.`,
 	Check: func(p *Pass) {
-		for _, c := range newColumns(p.Node()) {
+		for _, c := range newColumns(p.Node(), "timestamp") {
 			if c.Type.Name != "timestamp" {
 				continue
 			}
 			p.ReportAt(c.Def.Location, Finding{
 				Message: fmt.Sprintf("%s is timestamp without time zone: it drops the offset, so the same instant written from two time zones is stored as two values; timestamptz stores the instant in the same eight bytes", c.where()),
-				Fix: retypeFix(c, func(cd *pg.ColumnDef) {
-					cd.TypeName = typeName("timestamptz", typmods(cd.TypeName), cd.TypeName)
-				}, ""),
+				Fix:     retypeFix(p, c, timestamptz(c.Type), "", "", ""),
 			})
 		}
 	},
 }
 
-// typmods returns a type's integer modifiers.
-func typmods(tn *pg.TypeName) []int32 {
-	var out []int32
-	for _, m := range tn.Typmods {
-		if ac := m.GetAConst(); ac != nil && ac.GetIval() != nil {
-			out = append(out, ac.GetIval().Ival)
-		}
+// timestamptz is the timestamptz type with the precision of t.
+func timestamptz(t Type) string {
+	if len(t.Mods) == 1 && t.Mods[0] >= 0 {
+		return fmt.Sprintf("timestamptz(%d)", t.Mods[0])
 	}
-	return out
+	return "timestamptz"
 }

@@ -42,19 +42,18 @@ have no readers and may be renamed freely.`,
 			return
 		}
 		old, nw := Name(rs.Relation), qualify(schemaOf(rs.Relation), rs.Newname)
+		alter := map[string]string{"table": "TABLE", "view": "VIEW", "materialized view": "MATERIALIZED VIEW"}[kind]
+		through := "(a view over one table is updatable: its SELECT, INSERT, UPDATE and DELETE go through)"
+		if kind != "table" {
+			through = "(a view over the " + kind + " reads the same rows)"
+		}
 		fix := fmt.Sprintf(`-- lockstep plan rename-table %[1]s %[2]s writes these files:
 -- expand (this release), in one transaction: rename, and keep the old name working for the old release
--- (a view over one table is updatable: its SELECT, INSERT, UPDATE and DELETE go through)
-ALTER TABLE %[1]s RENAME TO %[3]s;
+-- %[5]s
+ALTER %[4]s %[1]s RENAME TO %[3]s;
 CREATE VIEW %[1]s AS SELECT * FROM %[2]s;
 -- contract (a later release, once none before this one runs):
-DROP VIEW %[1]s;`, old, DisplayName(nw), rs.Newname)
-		if kind != "table" {
-			fix = fmt.Sprintf(`-- expand (this release): create the %[3]s under the new name next to the old one
-CREATE %[4]s %[2]s AS <the query of %[1]s>;
--- contract (a later release, once none before this one reads %[1]s):
-DROP %[4]s %[1]s;`, old, DisplayName(nw), kind, map[string]string{"view": "VIEW", "materialized view": "MATERIALIZED VIEW"}[kind])
-		}
+DROP VIEW %[1]s;`, old, DisplayName(nw), rs.Newname, alter, through)
 		p.Report(Finding{
 			Message: fmt.Sprintf("renaming %s %s to %s breaks the old release, which still queries %s while the deploy runs, and no code can work with both names",
 				kind, old, rs.Newname, old),

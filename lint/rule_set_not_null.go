@@ -31,6 +31,9 @@ old release always writes it.`,
 			}
 			col := table.Column(cmd.Name)
 			name := Name(at.Relation) + "." + cmd.Name
+			if col != nil && col.NotNull {
+				continue // already NOT NULL: PostgreSQL does nothing
+			}
 			if table.HasValidNotNullCheck(cmd.Name) && p.PGVersion() >= 12 {
 				if col == nil || col.Default != nil || p.HasReaders(col.Origin) {
 					continue // proven by the CHECK: no scan; the old release already writes the column
@@ -42,6 +45,15 @@ old release always writes it.`,
 				Cost:    Scan,
 				Breaks:  BreaksOld,
 				Fix:     setNotNullFix(at.Relation, cmd.Name),
+			}
+			if col != nil && !p.HasReaders(col.Origin) {
+				// Added by this release: the old release never writes it.
+				if col.Default != nil {
+					f.Breaks = BreaksAvailability
+					f.Message = fmt.Sprintf("SET NOT NULL on %s scans the whole table under ACCESS EXCLUSIVE (the old release's inserts get its default)", name)
+				} else {
+					f.Message = fmt.Sprintf("SET NOT NULL on %s scans the whole table under ACCESS EXCLUSIVE, and fails every insert of the old release, which does not know %s and leaves it NULL", name, cmd.Name)
+				}
 			}
 			for _, ct := range tableConstraints(table) {
 				if ct.Kind == Check && ct.NotNullOf == cmd.Name && !ct.Valid {

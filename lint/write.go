@@ -40,10 +40,10 @@ func Write(w io.Writer, format string, res *Result, o WriteOptions) error {
 
 // jsonResult is the documented JSON output.
 type jsonResult struct {
-	Findings []Finding   `json:"findings"`
-	Files    int         `json:"files"`
-	Summary  jsonSummary `json:"summary"`
-	Phases   []jsonPhase `json:"phases"`
+	Findings []jsonFinding `json:"findings"`
+	Files    int           `json:"files"`
+	Summary  jsonSummary   `json:"summary"`
+	Phases   []jsonPhase   `json:"phases"`
 }
 
 type jsonSummary struct {
@@ -59,10 +59,12 @@ type jsonPhase struct {
 }
 
 func writeJSON(w io.Writer, res *Result) error {
-	out := jsonResult{Findings: res.Findings, Files: res.Linted(),
+	// The findings go in as their JSON shape, not through Finding's
+	// MarshalJSON: the encoder would re-validate and re-indent each one.
+	out := jsonResult{Findings: make([]jsonFinding, len(res.Findings)), Files: res.Linted(),
 		Summary: jsonSummary{res.Count(Error), res.Count(Warning), res.Count(Hint)}}
-	if out.Findings == nil {
-		out.Findings = []Finding{}
+	for i, f := range res.Findings {
+		out.Findings[i] = f.jsonShape()
 	}
 	out.Phases = []jsonPhase{}
 	for _, f := range res.Files {

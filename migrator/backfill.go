@@ -160,7 +160,7 @@ func (m *Migrator) backfill(ctx context.Context, f *Migration, st *stream) (Appl
 		if m.o.OnBatch != nil {
 			m.o.OnBatch(stat)
 		}
-		size = adapt(size, stat.Duration, target, m.cfg.Backfill.MinBatchSize, m.cfg.Backfill.MaxBatchSize)
+		size = adapt(size, stat.Duration, target, min(m.cfg.Backfill.MinBatchSize, b.Size), max(m.cfg.Backfill.MaxBatchSize, b.Size))
 	}
 }
 

@@ -1,8 +1,12 @@
 package migrator
 
 import (
+	"database/sql"
 	"net/url"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -33,4 +37,13 @@ func checkGolangMigrate(t *testing.T, f *fixture, table string, want uint) {
 	if err != nil || v != want || dirty {
 		t.Fatalf("golang-migrate Version() on %s = %d, dirty=%v, %v; want %d, clean", table, v, dirty, err, want)
 	}
+}
+
+// pgxDB opens a database/sql handle, for golang-migrate's driver.
+func pgxDB(dbURL string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return stdlib.OpenDB(*cfg), nil
 }

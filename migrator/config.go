@@ -59,7 +59,7 @@ type BackfillConfig struct {
 	// nil takes the default, 0 turns the check off.
 	MaxReplicationLag *Duration `yaml:"max_replication_lag"`
 	MaxLockWait       *Duration `yaml:"max_lock_wait"`
-	LogEvery          Duration `yaml:"log_every"`
+	LogEvery          Duration  `yaml:"log_every"`
 }
 
 // Defaults.

@@ -2,8 +2,12 @@
 // on lines of a file, one section per stage of the sticky pull/merge request
 // comment, a commit status per stage, deployments and their statuses. The
 // commands build these values; writers in the subpackages (github, gitlab,
-// local) put them where people look. The package knows nothing of SQL or
-// rollouts, and imports none of lockstep's other packages.
+// local) put them where people look, with diff (which findings land on the
+// change's lines) and retry (bounded retries of busy APIs) beside them. The
+// package renders the markdown all writers share (the sticky comment's
+// sections, review comments with their hidden fingerprints, the job
+// summary). It knows nothing of SQL or rollouts, and imports none of
+// lockstep's other packages.
 package report
 
 import (
@@ -37,7 +41,9 @@ type Annotation struct {
 	// fingerprint that finds a posted comment again.
 	Rule  string
 	Title string
-	// Body is the comment's markdown: what, the lock, whom it breaks, the fix.
+	// Body is the comment's markdown under its heading (the writers render
+	// the level, rule and Title above it, the suggestion and DocURL below):
+	// the lock, whom it breaks, the safe alternative.
 	Body string
 	// Suggestion, when set, replaces lines Line..EndLine (a one-statement
 	// rewrite), offered as a suggested change.

@@ -38,6 +38,9 @@ type env struct {
 	now       func() time.Time
 	// workdir, when set, is the directory relative paths start from (tests).
 	workdir string
+	// environ is the process environment, for the commands lockstep runs
+	// (deploy.shell, deploy.rollback.page); nil in tests.
+	environ []string
 }
 
 func (e *env) clock() time.Time {
@@ -62,6 +65,9 @@ func (e *env) logger() *slog.Logger {
 // globals are the flags every command has.
 type globals struct {
 	config string
+	// report holds the reporting flags of the commands that report
+	// (addReportFlags, publishReport in report.go).
+	report reportOptions
 }
 
 // run executes one command line and returns its exit code.
@@ -72,11 +78,12 @@ func run(ctx context.Context, args []string, e *env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	err := root.ExecuteContext(ctx)
-	return report(e, err)
+	return finish(e, err)
 }
 
-// report prints err (once, one line) and maps it to the exit-code table.
-func report(e *env, err error) int {
+// finish prints err (once, one line) and maps it to the exit-code table.
+// (Not named report: that is the reporting package.)
+func finish(e *env, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -156,6 +163,11 @@ Exit codes (every command):
 		newRulesCmd(e),
 		newSchemaCmd(e),
 		newVersionCmd(e),
+		newMigrateCmd(e, g),
+		newReleaseCmd(e, g),
+		newGateCmd(e, g),
+		newDeployCmd(e, g),
+		newPlanCmd(e, g),
 	)
 	wrapArgs(root)
 	return root

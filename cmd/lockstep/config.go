@@ -20,15 +20,21 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/lockstep-dev/lockstep/deployer"
+	"github.com/lockstep-dev/lockstep/gates"
 	"github.com/lockstep-dev/lockstep/internal/fault"
 	"github.com/lockstep-dev/lockstep/lint"
+	"github.com/lockstep-dev/lockstep/migrator"
 )
 
 // schemaSections maps each top-level key of lockstep.yaml to the JSON
 // Schema of its section, owned by the package that reads it.
 func schemaSections() map[string][]byte {
 	return map[string][]byte{
-		"lint": lint.ConfigSchema,
+		"lint":       lint.ConfigSchema,
+		"migrations": migrator.ConfigSchema,
+		"gates":      gates.ConfigSchema,
+		"deploy":     deployer.ConfigSchema,
 	}
 }
 
@@ -115,12 +121,12 @@ func parseConfig(path string, b []byte) (*config, error) {
 	c := &config{path: path, present: map[string]bool{}}
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
-		return nil, fault.Errorf(fault.Usage, "%s: %s", path, oneLine(yaml.FormatError(err, false, false)))
+		return nil, yamlError(path, "", err)
 	}
 	c.file = f
 	js, err := yaml.YAMLToJSON(b)
 	if err != nil {
-		return nil, fault.Errorf(fault.Usage, "%s: %s", path, oneLine(yaml.FormatError(err, false, false)))
+		return nil, yamlError(path, "", err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
 	if err != nil {
@@ -365,9 +371,28 @@ func (c *config) section(name string, v any) error {
 		return nil
 	}
 	if err := yaml.NodeToValue(n, v, yaml.Strict()); err != nil {
-		return fault.Errorf(fault.Usage, "%s: %s: %s", c.path, name, oneLine(yaml.FormatError(err, false, false)))
+		return yamlError(c.path, name, err)
 	}
 	return nil
+}
+
+// yamlError turns a YAML parse or decode error into one line naming the
+// file, line and column, and the section when there is one:
+// "lockstep.yaml:3:7: lint: cannot unmarshal ...".
+func yamlError(path, section string, err error) error {
+	var ye yaml.Error
+	where := path
+	msg := oneLine(yaml.FormatError(err, false, false))
+	if errors.As(err, &ye) {
+		msg = oneLine(ye.GetMessage())
+		if t := ye.GetToken(); t != nil && t.Position != nil {
+			where = fmt.Sprintf("%s:%d:%d", path, t.Position.Line, t.Position.Column)
+		}
+	}
+	if section != "" {
+		msg = section + ": " + msg
+	}
+	return fault.Errorf(fault.Usage, "%s: %s", where, msg)
 }
 
 func oneLine(s string) string {

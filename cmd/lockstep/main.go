@@ -24,6 +24,7 @@ func main() {
 		getenv: os.Getenv,
 		tty:    isatty.IsTerminal(os.Stdout.Fd()) && os.Getenv("NO_COLOR") == "",
 		stderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
+		environ:   os.Environ(),
 	}
 	os.Exit(run(ctx, os.Args[1:], e))
 }

@@ -20,6 +20,7 @@ package nginx
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,14 @@ type Nginx struct {
 	weight int
 	mirror int
 	match  deployer.Match
-	gen    atomic.Int64
+	// applied is the state nginx last accepted.
+	applied struct {
+		weight, mirror int
+		match          deployer.Match
+	}
+	gen atomic.Int64
+	// tested holds the configurations nginx -t accepted.
+	tested map[[32]byte]bool
 }
 
 var (
@@ -129,7 +137,7 @@ func New(cfg Config, o Options) (*Nginx, error) {
 	if cfg.VerifyURL != "" && cfg.LocationFile == "" {
 		return nil, fault.Errorf(fault.Usage, "deploy.nginx.verify_url: needs location_file, which serves /_lockstep/generation")
 	}
-	n := &Nginx{cfg: cfg, client: o.Client, log: o.Logger}
+	n := &Nginx{cfg: cfg, client: o.Client, log: o.Logger, tested: map[[32]byte]bool{}}
 	if n.client == nil {
 		n.client = &http.Client{Timeout: cfg.HealthTimeout}
 	}
@@ -289,6 +297,17 @@ func (n *Nginx) apply(ctx context.Context, t deployer.Target) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	err := n.write(ctx, t)
+	if err != nil {
+		// The files describe the last state that worked; so must memory.
+		n.weight, n.mirror, n.match = n.applied.weight, n.applied.mirror, n.applied.match
+		return err
+	}
+	n.applied.weight, n.applied.mirror, n.applied.match = n.weight, n.mirror, n.match
+	return nil
+}
+
+func (n *Nginx) write(ctx context.Context, t deployer.Target) error {
 	gen := n.gen.Add(1)
 	up, loc := n.render(t, gen)
 	oldUp, errUp := os.ReadFile(n.cfg.UpstreamFile)
@@ -314,12 +333,20 @@ func (n *Nginx) apply(ctx context.Context, t deployer.Target) error {
 			return err
 		}
 	}
-	if out, err := n.nginx(ctx, "-t"); err != nil {
-		restore()
-		if ctx.Err() != nil {
-			return ctx.Err()
+	// A configuration nginx -t accepted before (the same files but for the
+	// generation number, e.g. all traffic on stable when rolling back) is
+	// not tested again: a rollback is one reload.
+	u0, l0 := n.render(t, 0)
+	key := sha256.Sum256(append(u0, l0...))
+	if !n.tested[key] {
+		if out, err := n.nginx(ctx, "-t"); err != nil {
+			restore()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("nginx -t rejected the configuration lockstep wrote (the previous files are restored): %s", lastLine(out, err))
 		}
-		return fmt.Errorf("nginx -t rejected the configuration lockstep wrote (the previous files are restored): %s", lastLine(out, err))
+		n.tested[key] = true
 	}
 	if out, err := n.nginx(ctx, "-s", "reload"); err != nil {
 		if ctx.Err() != nil {

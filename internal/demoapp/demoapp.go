@@ -23,7 +23,7 @@ type Options struct {
 	// Version is reported in responses (X-Version) and metric labels.
 	Version string
 	// FailRate is the share of requests answered 500, 0 to 1; failures are
-	// spread evenly (exactly FailRate of every 1/FailRate requests).
+	// spread evenly, the first request failing (ceil(n×FailRate) of the first n).
 	FailRate float64
 	// Delay is added to every request.
 	Delay time.Duration
@@ -111,7 +111,7 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Version", a.version)
 	code := http.StatusOK
-	if math.Floor(float64(n)*rate) > math.Floor(float64(n-1)*rate) {
+	if math.Ceil(float64(n)*rate) > math.Ceil(float64(n-1)*rate) {
 		code = http.StatusInternalServerError
 	}
 	w.WriteHeader(code)

@@ -18,7 +18,7 @@ func TestFailRateIsExact(t *testing.T) {
 	l := StartLoad(context.Background(), LoadOptions{URL: srv.URL + "/", Rate: 1000, Workers: 2, Duration: 5 * time.Second})
 	time.Sleep(300 * time.Millisecond)
 	s := l.Stop()
-	// Failures are spread: of n requests, floor(0.3n) or one more failed.
+	// Failures are spread: of the first n requests, ceil(0.3n) failed.
 	if s.Total < 50 || s.Failed < int(0.3*float64(s.Total))-1 || s.Failed > int(0.3*float64(s.Total))+1 {
 		t.Errorf("%d of %d failed; want 30%%", s.Failed, s.Total)
 	}

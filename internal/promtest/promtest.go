@@ -22,6 +22,10 @@ type Options struct {
 	// OpenMetrics is history in the OpenMetrics text format (timestamps in
 	// seconds, ending with "# EOF"), turned into TSDB blocks before start.
 	OpenMetrics string
+	// BlockDuration is the longest TSDB block promtool writes from
+	// OpenMetrics (promtool's default is 2h). Weeks of history load and
+	// query in a fraction of the time with one block, say 720h.
+	BlockDuration time.Duration
 	// Scrape lists host:port targets scraped every ScrapeInterval.
 	Scrape         []string
 	ScrapeInterval time.Duration
@@ -50,7 +54,11 @@ func Start(t testing.TB, o Options) *Server {
 		if err := os.WriteFile(in, []byte(o.OpenMetrics), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command("promtool", "tsdb", "create-blocks-from", "openmetrics", in, data).CombinedOutput()
+		args := []string{"tsdb", "create-blocks-from", "openmetrics"}
+		if o.BlockDuration > 0 {
+			args = append(args, "--max-block-duration="+o.BlockDuration.String())
+		}
+		out, err := exec.Command("promtool", append(args, in, data)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("promtool: %v: %s", err, out)
 		}

@@ -194,6 +194,11 @@ func Generate(h *History, req Request, cfg Config) (*Plan, error) {
 	if len(p.parsed) == 0 {
 		return nil, fault.Errorf(fault.Usage, "%s: nothing to do", p.Command)
 	}
+	for _, pf := range p.parsed {
+		if pf.phase == lint.Contract && p.stepsOf(pf.release+1) == nil {
+			g.code(pf.release+1, fmt.Sprintf("nothing to change: the contract step runs once %s is fully rolled out", p.ReleaseName(pf.release+1)))
+		}
+	}
 	versions := h.numbering.next(len(p.parsed), cfg.Now())
 	for i, pf := range p.parsed {
 		name := fmt.Sprintf("%s_%s.up.sql", versions[i].text, pf.slug)
@@ -227,6 +232,10 @@ func shellQuote(s string) string {
 func (p *Plan) ReleaseName(n int) string {
 	r := p.cfg.Release
 	switch {
+	case r == "" && n < 0:
+		return fmt.Sprintf("release N%d", n)
+	case n < 0:
+		return "the release before " + r
 	case r == "" && n == 0:
 		return "release N"
 	case r == "":
@@ -254,7 +263,9 @@ func (p *Plan) render(i int, pf parsedFile) string {
 		lint.Backfill: "after the expand steps of " + p.ReleaseName(pf.release) + ", before its deploy",
 		lint.Contract: "once " + p.ReleaseName(pf.release+1) + " is fully rolled out",
 	}[pf.phase]
-	fmt.Fprintf(&b, "-- %s, step %d of %d (%s): %s.\n", p.Command, i+1, len(p.parsed), when, pf.summary)
+	// No ';' in comments: golang-migrate's x-multi-statement splits there too.
+	head := fmt.Sprintf("-- %s, step %d of %d (%s): %s.\n", p.Command, i+1, len(p.parsed), when, pf.summary)
+	b.WriteString(strings.ReplaceAll(head, ";", ","))
 	b.WriteString(body)
 	if !strings.HasSuffix(body, "\n") {
 		b.WriteString("\n")

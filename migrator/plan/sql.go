@@ -234,7 +234,7 @@ func parseType(arg string) (*pg.TypeName, error) {
 
 // typeSQL renders a type name as SQL.
 func typeSQL(tn *pg.TypeName) string {
-	n := &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{Arg: pg.MakeAConstNullNode(0), TypeName: tn}}}
+	n := &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{Arg: &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Isnull: true}}}, TypeName: tn}}}
 	out, err := deparseExpr(n)
 	if err != nil {
 		return lint.TypeOf(tn).String()

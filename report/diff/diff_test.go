@@ -28,7 +28,7 @@ func TestParseFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	type fileInfo struct {
-		Old, New               string
+		Old, New                string
 		Added, Renamed, NoPatch bool
 	}
 	var got []fileInfo

@@ -200,11 +200,16 @@ func (p *Publisher) prDiff(ctx context.Context) (*diff.Diff, error) {
 	for {
 		files, resp, err := p.api.PullRequests.ListFiles(ctx, p.cfg.Owner, p.cfg.Repo, p.cfg.PR, opt)
 		if err != nil {
-			if p.o.LocalDiff != nil && !errors.Is(p.apiError("", err), report.ErrToken) {
-				p.log.Info("reading the pull request's files failed; using the local git diff", "err", err)
-				return p.o.LocalDiff(ctx)
+			apiErr := p.apiError(fmt.Sprintf("list the files of pull request #%d", p.cfg.PR), err)
+			if p.o.LocalDiff != nil && !errors.Is(apiErr, report.ErrToken) {
+				local, lerr := p.o.LocalDiff(ctx)
+				if lerr == nil {
+					p.log.Info("reading the pull request's files failed; using the local git diff", "err", apiErr)
+					return local, nil
+				}
+				p.log.Info("no local git diff either", "err", lerr)
 			}
-			return nil, p.apiError(fmt.Sprintf("list the files of pull request #%d", p.cfg.PR), err)
+			return nil, apiErr
 		}
 		for _, f := range files {
 			oldPath, newPath := f.GetPreviousFilename(), f.GetFilename()

@@ -14,9 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lockstep-dev/lockstep/internal/apitest"
 	"github.com/lockstep-dev/lockstep/report"
 	"github.com/lockstep-dev/lockstep/report/diff"
-	"github.com/lockstep-dev/lockstep/report/internal/apitest"
 )
 
 const (
@@ -517,5 +517,21 @@ func TestFromEnv(t *testing.T) {
 				t.Errorf("FromEnv (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestAllFixedCleansUp(t *testing.T) {
+	f := newFixture(t, nil)
+	bot := map[string]any{"login": "github-actions[bot]", "type": "Bot"}
+	f.srv.Expect(
+		// no findings: no need for the diff
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: apitest.JSON([]map[string]any{
+			{"id": 1, "body": comment(annIndex, true), "user": bot},
+			{"id": 2, "body": report.Outdated(comment(annGone, false), "abc"), "user": bot}, // already marked: left alone
+		})},
+		apitest.Call{Method: "DELETE", Path: "/repos/o/r/pulls/comments/1", Status: 204},
+	)
+	if err := f.pub.Publish(context.Background(), &report.Report{ReviewStage: report.StageLint}); err != nil {
+		t.Fatal(err)
 	}
 }

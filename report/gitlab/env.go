@@ -26,6 +26,10 @@ type Config struct {
 	// JobURL is the job's page, the target of statuses.
 	JobURL string
 	Token  report.Secret
+	// Environment and EnvironmentAction are the job's own environment
+	// (CI_ENVIRONMENT_NAME, CI_ENVIRONMENT_ACTION): a job that starts an
+	// environment is GitLab's deployment record already.
+	Environment, EnvironmentAction string
 	// JobToken marks Token as CI_JOB_TOKEN (sent as JOB-TOKEN; it can do
 	// less than a project or personal access token).
 	JobToken bool
@@ -46,6 +50,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SHA:     getenv("CI_COMMIT_SHA"),
 		Ref:     getenv("CI_COMMIT_REF_NAME"),
 		JobURL:  getenv("CI_JOB_URL"),
+
+		Environment:       getenv("CI_ENVIRONMENT_NAME"),
+		EnvironmentAction: getenv("CI_ENVIRONMENT_ACTION"),
 	}
 	if c.APIURL == "" {
 		server := strings.TrimRight(getenv("CI_SERVER_URL"), "/")

@@ -199,11 +199,16 @@ func (p *Publisher) mrDiff(ctx context.Context) (*diff.Diff, error) {
 	for {
 		files, resp, err := p.api.MergeRequests.ListMergeRequestDiffs(p.cfg.Project, p.cfg.MR, opt, gl.WithContext(ctx))
 		if err != nil {
-			if p.o.LocalDiff != nil && !errors.Is(p.apiError("", err), report.ErrToken) {
-				p.log.Info("reading the merge request's diffs failed; using the local git diff", "err", err)
-				return p.o.LocalDiff(ctx)
+			apiErr := p.apiError(fmt.Sprintf("list the diffs of merge request !%d", p.cfg.MR), err)
+			if p.o.LocalDiff != nil && !errors.Is(apiErr, report.ErrToken) {
+				local, lerr := p.o.LocalDiff(ctx)
+				if lerr == nil {
+					p.log.Info("reading the merge request's diffs failed; using the local git diff", "err", apiErr)
+					return local, nil
+				}
+				p.log.Info("no local git diff either", "err", lerr)
 			}
-			return nil, p.apiError(fmt.Sprintf("list the diffs of merge request !%d", p.cfg.MR), err)
+			return nil, apiErr
 		}
 		for _, f := range files {
 			oldPath, newPath := f.OldPath, f.NewPath
@@ -436,10 +441,19 @@ func statusState(s report.State) gl.BuildStateValue {
 	return gl.Pending
 }
 
+// jobDeployment is the id StartDeployment returns when the job's own
+// environment is the deployment record.
+const jobDeployment = "job"
+
 // StartDeployment records a running deployment of d.Ref to d.Environment.
-// A job with `environment:` already gets one from GitLab: use this only
-// for jobs that declare `environment: {name, action: prepare}` or none.
+// A job that starts that environment (`environment: production`) is
+// GitLab's deployment record already, and GitLab moves its status with the
+// job's: then nothing is created, and the id returned makes
+// SetDeploymentState a no-op.
 func (p *Publisher) StartDeployment(ctx context.Context, d report.Deployment) (string, error) {
+	if p.cfg.Environment == d.Environment && (p.cfg.EnvironmentAction == "" || p.cfg.EnvironmentAction == "start") {
+		return jobDeployment, nil
+	}
 	if p.cfg.Token == "" {
 		return "", fmt.Errorf("GitLab: create a deployment: %w", report.ErrNoToken)
 	}
@@ -465,6 +479,9 @@ func (p *Publisher) StartDeployment(ctx context.Context, d report.Deployment) (s
 // SetDeploymentState moves a deployment. GitLab has no per-deployment
 // "inactive" or "queued": those are no-ops.
 func (p *Publisher) SetDeploymentState(ctx context.Context, id string, s report.DeploymentState, description, logURL string) error {
+	if id == jobDeployment {
+		return nil
+	}
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return fmt.Errorf("GitLab: deployment id %q: not a number", id)

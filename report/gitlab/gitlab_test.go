@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lockstep-dev/lockstep/internal/apitest"
 	"github.com/lockstep-dev/lockstep/report"
 	"github.com/lockstep-dev/lockstep/report/diff"
-	"github.com/lockstep-dev/lockstep/report/internal/apitest"
 )
 
 const (
@@ -254,6 +254,13 @@ func TestDeployment(t *testing.T) {
 	}
 	if err := p.SetDeploymentState(ctx, id, report.DeployInactive, "", ""); err != nil {
 		t.Fatal(err) // no request: GitLab has no inactive
+	}
+
+	// A job with `environment: production` is the deployment: no request.
+	own := newPublisher(t, srv, func(c *Config, o *Options) { c.Environment = "production" })
+	id, err = own.StartDeployment(ctx, report.Deployment{Environment: "production"})
+	if err != nil || own.SetDeploymentState(ctx, id, report.DeploySuccess, "", "") != nil {
+		t.Fatalf("job-owned deployment: %q, %v", id, err)
 	}
 }
 

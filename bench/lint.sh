@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make bench: lockstep lint against squawk on the same generated corpus of
+# golang-migrate files, side by side, and the ratio of their median wall
+# times. Usage: bench/lint.sh BIN [N_FILES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(realpath "${1:-bin/lockstep}")
+n=${2:-2000}
+runs=${RUNS:-10}
+corpus=bench/corpus
+cache=bench/.cache
+
+# The corpus: made once, deterministic.
+have=$(ls "$corpus"/*.up.sql 2>/dev/null | wc -l || true)
+if [ "$have" -lt "$n" ]; then
+  go run ./bench/gen -n "$n" -out "$corpus"
+fi
+
+# squawk from npm: its platform package ships the binary.
+squawk=""
+for c in "$cache/node_modules/@squawk-cli/linux-x64/bin/squawk" \
+         "$cache/squawk/node_modules/@squawk-cli/linux-x64/bin/squawk" \
+         /tmp/squawk/node_modules/@squawk-cli/linux-x64/bin/squawk; do
+  if [ -x "$c" ]; then squawk=$c; break; fi
+done
+if [ -z "$squawk" ]; then
+  command -v npm >/dev/null || { echo "bench: npm is needed to install squawk (apt-get install npm)" >&2; exit 1; }
+  echo "installing squawk-cli@2.66.0 into $cache"
+  mkdir -p "$cache"
+  (cd "$cache" && npm install --silent --no-audit --no-fund squawk-cli@2.66.0 >/dev/null)
+  squawk="$cache/node_modules/@squawk-cli/linux-x64/bin/squawk"
+fi
+
+timeit="$cache/timeit"
+mkdir -p "$cache"
+go build -o "$timeit" ./bench/timeit
+
+files=("$corpus"/*.up.sql)
+kib=$(cat "${files[@]}" | wc -c | awk '{printf "%d", $1/1024}')
+echo "corpus: ${#files[@]} golang-migrate files, ${kib} KiB ($corpus); $(nproc) cores; $runs runs each after 2 warm-ups"
+echo "  lockstep: $("$bin" version)    squawk: $("$squawk" --version 2>/dev/null || echo squawk)"
+echo
+
+# Both read every file and write a JSON report, discarded. --report none:
+# squawk posts nothing either (and outside CI lockstep would post nowhere).
+l=$("$timeit" -runs "$runs" -name lockstep -- "$bin" lint "$corpus" --format json --fail-on never --output /dev/null --report none)
+s=$("$timeit" -runs "$runs" -name squawk -- "$squawk" --reporter json "${files[@]}")
+
+read -r _ lmed _ _ lrss <<<"$l"
+read -r _ smed _ _ srss <<<"$s"
+ratio=$(awk -v a="$lmed" -v b="$smed" 'BEGIN{printf "%.2f", a/b}')
+echo
+printf '%-10s %12s %14s\n' "" "median ms" "peak RSS MiB"
+printf '%-10s %12s %14s\n' lockstep "$lmed" "$(awk -v k="$lrss" 'BEGIN{printf "%.1f", k/1024}')"
+printf '%-10s %12s %14s\n' squawk "$smed" "$(awk -v k="$srss" 'BEGIN{printf "%.1f", k/1024}')"
+echo
+echo "ratio lockstep/squawk (wall time): $ratio   (target <= 0.70)"

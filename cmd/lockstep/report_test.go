@@ -1,0 +1,338 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-dev/lockstep/internal/apitest"
+	"github.com/lockstep-dev/lockstep/lint"
+)
+
+// A pull request adding 002: one statement, two findings (both with a
+// one-statement rewrite), plus history in 001.
+var reportRepo = map[string]string{
+	"migrations/001_init.up.sql":  "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+	"migrations/002_index.up.sql": "CREATE INDEX users_email ON users (email);\n",
+}
+
+const (
+	rptHead  = "1111111111111111111111111111111111111111"
+	rptToken = "ghs_cmdTestTokenValue42"
+)
+
+// rptFiles is the PR's files as the API lists them.
+var rptFiles = apitest.JSON([]map[string]any{{"filename": "migrations/002_index.up.sql", "status": "added",
+	"patch": "@@ -0,0 +1 @@\n+CREATE INDEX users_email ON users (email);"}})
+
+// githubEnv is a runner's environment for pull request 7 of o/r, talking to srv.
+func githubEnv(t *testing.T, dir, api string, extra ...string) []string {
+	t.Helper()
+	event := filepath.Join(t.TempDir(), "event.json")
+	ev := fmt.Sprintf(`{"number": 7, "pull_request": {"number": 7, "head": {"sha": %q, "repo": {"full_name": "o/r"}}, "base": {"sha": "2222", "repo": {"full_name": "o/r"}}}}`, rptHead)
+	if err := os.WriteFile(event, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := []string{"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=o/r", "GITHUB_API_URL=" + api, "GITHUB_SERVER_URL=https://github.com",
+		"GITHUB_RUN_ID=99", "GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + event, "GITHUB_SHA=3333",
+		"GITHUB_TOKEN=" + rptToken, "GITHUB_WORKSPACE=" + dir,
+		"GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary.md"), "GITHUB_OUTPUT=" + filepath.Join(dir, "output.txt")}
+	return append(vars, extra...)
+}
+
+// lintFindings is what lint says on its own, for comparing.
+func lintFindings(t *testing.T, dir string) []lint.Finding {
+	t.Helper()
+	c := lockstep(t, dir, "lint", "migrations", "--format", "json", "--report", "none")
+	return findings(t, c.stdout)
+}
+
+func TestReportGitHubPullRequest(t *testing.T) {
+	dir := tree(t, reportRepo)
+	want := lintFindings(t, dir)
+	if len(want) < 2 {
+		t.Fatalf("sample lints to %d findings; the test needs two on 002", len(want))
+	}
+	srv := apitest.New(t)
+	var reviewed []map[string]any
+	checkReview := func(body []byte) string {
+		var req struct {
+			CommitID string           `json:"commit_id"`
+			Event    string           `json:"event"`
+			Comments []map[string]any `json:"comments"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return err.Error()
+		}
+		if req.CommitID != rptHead || req.Event != "COMMENT" || len(req.Comments) != len(want) {
+			return fmt.Sprintf("review = %s; want %d comments on the head", body, len(want))
+		}
+		for i, c := range req.Comments {
+			b, _ := c["body"].(string)
+			if c["path"] != "migrations/002_index.up.sql" || c["line"] != float64(1) || c["side"] != "RIGHT" ||
+				!strings.Contains(b, "`"+want[i].Rule+"`") || !strings.Contains(b, "```suggestion\n") || !strings.Contains(b, "<!-- lockstep:fp=") {
+				return fmt.Sprintf("comment %d = %v", i, c)
+			}
+		}
+		reviewed = req.Comments
+		return ""
+	}
+	var sticky string
+	checkSticky := func(body []byte) string {
+		var c struct{ Body string }
+		json.Unmarshal(body, &c)
+		if !strings.HasPrefix(c.Body, "<!-- lockstep:sticky -->\n") || !strings.Contains(c.Body, "❌ **Lint**: 2 errors in 2 files · [run](https://github.com/o/r/actions/runs/99)") {
+			return "sticky = " + c.Body
+		}
+		sticky = c.Body
+		return ""
+	}
+	srv.Expect(
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/files", Query: "per_page=100", Reply: rptFiles},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: `[]`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/pulls/7/reviews", Check: checkReview, Reply: `{"id": 1}`},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/issues/7/comments", Query: "per_page=100", Reply: `[]`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/issues/7/comments", Check: checkSticky, Status: 201, Reply: `{"id": 5}`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + rptHead, Body: apitest.JSON(map[string]any{
+			"state": "failure", "context": "lockstep/lint", "description": "2 errors in 2 files", "target_url": "https://github.com/o/r/actions/runs/99"}), Status: 201, Reply: `{}`},
+	)
+	vars := githubEnv(t, dir, srv.URL())
+	c := runIn(t, dir, vars, "lint", "migrations")
+	c.assertExit(t, exitFailed) // the findings decide, as without reporting
+	srv.Verify()
+	if c.stderr != "" {
+		t.Errorf("stderr = %q; want nothing (all went out)", c.stderr)
+	}
+	if strings.Contains(c.stdout, "::error") {
+		t.Errorf("stdout has annotations for findings posted as comments:\n%s", c.stdout)
+	}
+	out, _ := os.ReadFile(filepath.Join(dir, "output.txt"))
+	for _, k := range []string{"findings<<", "errors<<", "failed<<"} {
+		if !strings.Contains(string(out), k) {
+			t.Errorf("outputs lack %s:\n%s", k, out)
+		}
+	}
+	if s, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !strings.Contains(string(s), "lockstep lint: 2 errors in 2 files") {
+		t.Errorf("summary = %q", s)
+	}
+
+	// Second run on the same head: the comments and the sticky comment are
+	// found by their markers; no review, no new comment, no edit.
+	var existing []map[string]any
+	for i, rc := range reviewed {
+		existing = append(existing, map[string]any{"id": 10 + i, "body": rc["body"], "path": rc["path"], "line": 1,
+			"user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}})
+	}
+	srv.Expect(
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/files", Query: "per_page=100", Reply: rptFiles},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: apitest.JSON(existing)},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/issues/7/comments", Query: "per_page=100", Reply: apitest.JSON([]map[string]any{
+			{"id": 5, "body": sticky, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}}})},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + rptHead, Check: func([]byte) string { return "" }, Status: 201, Reply: `{}`},
+	)
+	c = runIn(t, dir, vars, "lint", "migrations")
+	c.assertExit(t, exitFailed)
+}
+
+func TestReportNoneIsLintAsBefore(t *testing.T) {
+	dir := tree(t, reportRepo)
+	srv := apitest.New(t) // expects nothing: any request fails the test
+	vars := githubEnv(t, dir, srv.URL())
+	plain := lockstep(t, dir, "lint", "migrations")
+	none := runIn(t, dir, vars, "lint", "migrations", "--report", "none")
+	if none.code != plain.code || none.stdout != plain.stdout || none.stderr != plain.stderr {
+		t.Errorf("--report none in CI = %d %q %q; want lint's own %d %q %q", none.code, none.stdout, none.stderr, plain.code, plain.stdout, plain.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "summary.md")); err == nil {
+		t.Error("--report none wrote a job summary")
+	}
+	// Outside CI, auto detects nothing and does nothing.
+	auto := lockstep(t, dir, "lint", "migrations")
+	if auto.stdout != plain.stdout || auto.stderr != plain.stderr {
+		t.Error("auto outside CI changed lint's output")
+	}
+	// LOCKSTEP_REPORT=none does the same as the flag.
+	envNone := runIn(t, dir, append(vars, "LOCKSTEP_REPORT=none"), "lint", "migrations")
+	if envNone.stdout != plain.stdout || envNone.stderr != plain.stderr {
+		t.Error("LOCKSTEP_REPORT=none changed lint's output")
+	}
+}
+
+func TestReportFailuresAndTheToken(t *testing.T) {
+	// A git repository whose base commit lacks 002, so the local diff can
+	// stand in when the API cannot list the files (and logs that it did).
+	dir := tree(t, map[string]string{"migrations/001_init.up.sql": reportRepo["migrations/001_init.up.sql"]})
+	gitIn(t, dir, "init", "-q")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "base")
+	base := strings.TrimSpace(gitIn(t, dir, "rev-parse", "HEAD"))
+	writeTree(t, dir, reportRepo)
+	event := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(event, []byte(fmt.Sprintf(`{"number": 7, "pull_request": {"number": 7, "head": {"sha": %q, "repo": {"full_name": "o/r"}}, "base": {"sha": %q, "repo": {"full_name": "o/r"}}}}`, rptHead, base)), 0o644)
+	tests := []struct {
+		name     string
+		required bool
+		status   int
+		code     int
+		stderr   string
+	}{
+		{"rejected token warns once and keeps lint's exit code", false, 401, exitFailed,
+			"lockstep: warning: reporting skipped: GitHub: list the files of pull request #7: 401 Bad credentials *** (the token is invalid or expired) (with --report-required this fails the job)\n"},
+		{"--report-required makes it exit 4", true, 401, exitUnavailable,
+			"lockstep: reporting failed: GitHub: list the files of pull request #7: 401 Bad credentials *** (the token is invalid or expired)\n"},
+		{"server errors are retried, the local diff stands in, then reported", true, 502, exitUnavailable,
+			"lockstep: reporting failed: GitHub: list the review comments of pull request #7: 502 boom ***\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := apitest.New(t)
+			// The server echoes the token in its message: lockstep must not.
+			msg := "Bad credentials " + rptToken
+			paths := []string{"/repos/o/r/pulls/7/files"}
+			if tt.status >= 500 {
+				msg = "boom " + rptToken
+				paths = append(paths, "/repos/o/r/pulls/7/comments")
+			}
+			for _, p := range paths {
+				calls := 1
+				if tt.status >= 500 {
+					calls = 5 // the first try and four retries
+				}
+				for i := 0; i < calls; i++ {
+					srv.Expect(apitest.Call{Method: "GET", Path: p, Query: "per_page=100", Status: tt.status,
+						Reply: apitest.JSON(map[string]string{"message": msg}), Header: map[string][]string{"Retry-After": {"0"}}})
+				}
+			}
+			args := []string{"lint", "migrations"}
+			if tt.required {
+				args = append(args, "--report-required")
+			}
+			vars := githubEnv(t, dir, srv.URL(), "LOCKSTEP_LOG=debug", "GITHUB_EVENT_PATH="+event, "HOME="+dir)
+			c := runIn(t, dir, vars, args...)
+			c.assertExit(t, tt.code)
+			if !strings.HasSuffix(c.stderr, tt.stderr) {
+				t.Errorf("stderr ends %q\nwant           %q", lastLine(c.stderr), tt.stderr)
+			}
+			if tt.status >= 500 && !strings.Contains(c.stderr, "using the local git diff") {
+				t.Errorf("stderr = %q; want the debug log of the fallback", c.stderr)
+			}
+			if !strings.Contains(c.stdout, "::error ") {
+				t.Errorf("stdout = %q; want the findings as annotations", c.stdout)
+			}
+			files := c.stdout + c.stderr
+			for _, f := range []string{"summary.md", "output.txt"} {
+				b, _ := os.ReadFile(filepath.Join(dir, f))
+				files += string(b)
+			}
+			if strings.Contains(files, rptToken) {
+				t.Errorf("the token appears in the output or the files:\n%s", files)
+			}
+		})
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	return lines[len(lines)-1] + "\n"
+}
+
+func TestReportForkDegrades(t *testing.T) {
+	dir := tree(t, reportRepo)
+	srv := apitest.New(t) // no request may come
+	event := filepath.Join(t.TempDir(), "fork.json")
+	os.WriteFile(event, []byte(`{"number": 8, "pull_request": {"number": 8, "head": {"sha": "h", "repo": {"full_name": "mallory/r"}}, "base": {"sha": "b", "repo": {"full_name": "o/r"}}}}`), 0o644)
+	vars := append(githubEnv(t, dir, srv.URL()), "GITHUB_EVENT_PATH="+event)
+	c := runIn(t, dir, vars, "lint", "migrations", "--report-required")
+	c.assertExit(t, exitFailed)
+	c.assertStderr(t, "lockstep: report: pull request from a fork: the token is read-only, so findings go to annotations and the job summary only")
+	if strings.Count(c.stdout, "::error ") != 2 {
+		t.Errorf("stdout = %q; want both findings annotated", c.stdout)
+	}
+}
+
+func TestReportFlags(t *testing.T) {
+	dir := tree(t, reportRepo)
+	c := lockstep(t, dir, "lint", "migrations", "--report", "slack")
+	c.assertExit(t, exitUsage)
+	c.assertStderr(t, `lockstep: --report (or LOCKSTEP_REPORT) "slack": want one of auto, github, gitlab, local, none`)
+	c = lockstep(t, dir, "lint", "migrations", "--filter", "changed")
+	c.assertExit(t, exitUsage)
+	c.assertStderr(t, `lockstep: --filter (or LOCKSTEP_FILTER): unknown filter mode "changed" (want added, diff_context, file, nofilter)`)
+	// --report github outside a runner: one line, or exit 2 when required.
+	c = lockstep(t, dir, "lint", "migrations", "--report", "github")
+	c.assertExit(t, exitFailed)
+	if !strings.Contains(c.stderr, `lockstep: warning: reporting skipped: GitHub: GITHUB_REPOSITORY="": want OWNER/REPO: incomplete CI environment`) {
+		t.Errorf("stderr = %q", c.stderr)
+	}
+	c = lockstep(t, dir, "lint", "migrations", "--report", "github", "--report-required")
+	c.assertExit(t, exitUsage)
+}
+
+func TestReportLocal(t *testing.T) {
+	dir := tree(t, reportRepo)
+	c := lockstep(t, dir, "lint", "migrations", "--report", "local", "--report-dir", "out")
+	c.assertExit(t, exitFailed)
+	c.assertStderr(t, "lockstep: report written to out/annotations.txt, out/job-summary.md, out/outputs.env, out/review-comments.md, out/statuses.txt, out/sticky-comment.md")
+	review, err := os.ReadFile(filepath.Join(dir, "out", "review-comments.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(review), "#### `migrations/002_index.up.sql:1`"); got != 2 {
+		t.Errorf("review-comments.md has %d comments on 002; want 2:\n%s", got, review)
+	}
+	if !strings.Contains(string(review), "```suggestion\nCREATE INDEX CONCURRENTLY users_email ON users") {
+		t.Errorf("no suggested change:\n%s", review)
+	}
+	// An unwritable directory is a usage error.
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	c = lockstep(t, dir, "lint", "migrations", "--report", "local", "--report-dir", "file/sub")
+	c.assertExit(t, exitUsage)
+}
+
+func TestReportLocalSinceFiltersByTheDiff(t *testing.T) {
+	dir := tree(t, map[string]string{"migrations/001_init.up.sql": reportRepo["migrations/001_init.up.sql"]})
+	gitIn(t, dir, "init", "-q")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "base")
+	// 001 gains an index (a changed file), 002 is new and untracked.
+	writeTree(t, dir, map[string]string{
+		"migrations/001_init.up.sql":  reportRepo["migrations/001_init.up.sql"] + "CREATE INDEX users_id2 ON users (id);\n",
+		"migrations/002_index.up.sql": reportRepo["migrations/002_index.up.sql"],
+	})
+	c := runIn(t, dir, []string{"HOME=" + dir}, "lint", "migrations", "--report", "local", "--report-dir", "out", "--since", "HEAD")
+	if c.code != exitFailed {
+		t.Fatalf("exit %d: %s", c.code, c.stderr)
+	}
+	review, _ := os.ReadFile(filepath.Join(dir, "out", "review-comments.md"))
+	if !strings.Contains(string(review), "#### `migrations/002_index.up.sql:1`") {
+		t.Errorf("the untracked new file is not in the review:\n%s", review)
+	}
+}
+
+func TestWholeLines(t *testing.T) {
+	tests := []struct {
+		name, text, suggestion string
+		pos                    lint.Pos
+		want                   string
+	}{
+		{"statement text plus semicolon", "CREATE INDEX i ON t (c);\n", "CREATE INDEX CONCURRENTLY i ON t (c);",
+			lint.Pos{Line: 1, Col: 1, EndLine: 1, EndCol: 23}, "CREATE INDEX CONCURRENTLY i ON t (c);"},
+		{"indented, with a trailing comment", "  CREATE INDEX i ON t (c); -- why\n", "CREATE INDEX CONCURRENTLY i ON t (c);",
+			lint.Pos{Line: 1, Col: 3, EndLine: 1, EndCol: 25}, "  CREATE INDEX CONCURRENTLY i ON t (c); -- why"},
+		{"already whole lines", "ALTER TABLE t\n  ALTER c SET NOT NULL;\n", "SET lock_timeout = '2s';\nALTER TABLE t\n  ALTER c SET NOT NULL;",
+			lint.Pos{Line: 1, Col: 1, EndLine: 2, EndCol: 22}, "SET lock_timeout = '2s';\nALTER TABLE t\n  ALTER c SET NOT NULL;"},
+		{"a multi-line rewrite keeps the indent", "  ALTER TABLE t ADD c int;\n", "ALTER TABLE t ADD c int;\nALTER TABLE t ADD d int;",
+			lint.Pos{Line: 1, Col: 3, EndLine: 1, EndCol: 25}, "  ALTER TABLE t ADD c int;\n  ALTER TABLE t ADD d int;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := wholeLines(lint.NewSource("f.sql", tt.text), lint.Finding{Pos: tt.pos, Suggestion: tt.suggestion})
+			if got != tt.want {
+				t.Errorf("wholeLines = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}

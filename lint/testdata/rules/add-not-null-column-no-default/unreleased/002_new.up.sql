@@ -1,0 +1,2 @@
+-- test: new=002,003
+CREATE TABLE invites (id bigint PRIMARY KEY);

@@ -1,0 +1,3 @@
+-- test: new=002,003
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN email_lower text;

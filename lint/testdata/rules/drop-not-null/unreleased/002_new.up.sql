@@ -1,0 +1,2 @@
+-- test: new=002,003
+ALTER TABLE users ADD COLUMN handle text NOT NULL DEFAULT '';

@@ -1,0 +1,2 @@
+DROP SCHEMA staging;
+DROP SCHEMA billing; -- want: drop-schema "billing"

@@ -1,0 +1,1 @@
+ALTER SCHEMA reporting RENAME TO analytics; -- want: rename-schema "it holds reporting.daily"

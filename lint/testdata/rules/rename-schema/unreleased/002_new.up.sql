@@ -1,0 +1,2 @@
+-- test: new=002,003
+CREATE SCHEMA staging;

@@ -1,0 +1,5 @@
+CREATE TABLE accounts (
+  id serial PRIMARY KEY,
+  owner text,
+  plan text NOT NULL
+);
