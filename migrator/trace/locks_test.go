@@ -232,6 +232,16 @@ func checkCase(t *testing.T, ruleID, path string, isDir bool, skips map[string]*
 				key := tg.rule + " " + tg.label
 				if sk := skips[key]; sk != nil {
 					sk.used = true
+					if want, ok := strings.CutPrefix(sk.reason, "fails:"); ok {
+						// lint says the statement cannot work: PostgreSQL must agree.
+						compared++
+						if got.Err == "" {
+							t.Errorf("%s (%s): lint predicts the statement fails (%s), PostgreSQL %s runs it", tg.label, tg.rule, strings.TrimSpace(want), s.Server())
+						} else if want = strings.TrimSpace(want); !strings.Contains(got.Err, want) {
+							t.Errorf("%s (%s): PostgreSQL %s fails with %q, testdata/lock_skips.txt expects %q", tg.label, tg.rule, s.Server(), got.Err, want)
+						}
+						continue
+					}
 					skipped++
 					continue
 				}

@@ -10,4 +10,3 @@ ALTER TABLE users ALTER COLUMN status SET DEFAULT 'pending';
 -- the pattern ORMs generate for a new required column
 ALTER TABLE users ADD COLUMN plan text DEFAULT 'free' NOT NULL;
 ALTER TABLE users ALTER COLUMN plan DROP DEFAULT; -- want: drop-default-on-not-null "users.plan, which is NOT NULL and was added at line 11"
-ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT 'basic', ALTER COLUMN tier DROP DEFAULT; -- want: drop-default-on-not-null "users.tier, which is NOT NULL and was added by this statement"
