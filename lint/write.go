@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,9 +74,40 @@ func writeJSON(w io.Writer, res *Result) error {
 			out.Phases = append(out.Phases, jsonPhase{File: f.Path, Phase: f.Phase.String(), Declared: f.Declared.String()})
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	// One finding per line, compact: indenting a report of thousands of
+	// findings cost more than linting them, and a line per finding still
+	// reads and greps well (pipe through jq for a pretty view).
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"findings":[`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // SQL is full of < and >
+	for i := range out.Findings {
+		buf.Reset()
+		if err := enc.Encode(&out.Findings[i]); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	if len(out.Findings) > 0 {
+		bw.WriteString("\n")
+	}
+	rest, err := json.Marshal(struct {
+		Files   int         `json:"files"`
+		Summary jsonSummary `json:"summary"`
+		Phases  []jsonPhase `json:"phases"`
+	}{out.Files, out.Summary, out.Phases})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("],")
+	bw.Write(rest[1:])
+	bw.WriteString("\n")
+	return bw.Flush()
 }
 
 const (

@@ -149,9 +149,23 @@ func TestDeployIssueConfigWorksAsWritten(t *testing.T) {
 
 	// A failing one: rolled back, exit 1 with the metric and the figures.
 	os.Remove(filepath.Join(dir, "log"))
-	c = runIn(t, dir, vars, "deploy", "--release", "v3", "--report", "none")
+	repDir := t.TempDir()
+	c = runIn(t, dir, vars, "deploy", "--release", "v3", "--report", "local", "--report-dir", repDir)
 	if c.code != 1 {
 		t.Fatalf("deploy v3: exit %d; want 1\n%s\n%s", c.code, c.stdout, c.stderr)
+	}
+	// Reported: the sticky "rollout" section with the figures, the status
+	// and the deployment's statuses.
+	sticky, _ := os.ReadFile(filepath.Join(repDir, "sticky-comment.md"))
+	if s := string(sticky); !strings.Contains(s, "<!-- lockstep:section=rollout -->") || !strings.Contains(s, "v3 rolled back to v2 at step 1: error-rate ") || !strings.Contains(s, "| 1 | weight 20% | error-rate | ❌ failed |") {
+		t.Errorf("sticky comment:\n%s", s)
+	}
+	deps, _ := os.ReadFile(filepath.Join(repDir, "deployments.md"))
+	if s := string(deps); !strings.Contains(s, "**in_progress** rolling out") || !strings.Contains(s, "**failure** v3 rolled back to v2") {
+		t.Errorf("deployment statuses:\n%s", s)
+	}
+	if i := strings.Index(c.stderr, "lockstep: rolled back"); i > 0 { // after "report written to"
+		c.stderr = c.stderr[i:]
 	}
 	if !strings.Contains(c.stdout, "canary of v3 (stable v2)") {
 		t.Errorf("stable is not the last deployed release:\n%s", c.stdout)
@@ -297,7 +311,9 @@ func TestDeployInterruptedThenResumed(t *testing.T) {
 	if c.code != 0 {
 		t.Fatalf("re-run: exit %d\n%s%s", c.code, c.stdout, c.stderr)
 	}
-	if !strings.Contains(c.stdout, "was interrupted at step 2 (50%)") || !strings.Contains(c.stdout, "Resuming at step 2 (--restart starts from step 1)") {
+	// The weight recorded is 50%, or 20% when the cancellation reached
+	// set_weight before it returned (the last weight known to be set).
+	if !strings.Contains(c.stdout, "was interrupted at step 2 (") || !strings.Contains(c.stdout, "Resuming at step 2 (--restart starts from step 1)") {
 		t.Errorf("the re-run does not say what it does:\n%s", c.stdout)
 	}
 	if log, _ := os.ReadFile(filepath.Join(dir, "log")); !strings.HasPrefix(string(log), "weight 50\n") {

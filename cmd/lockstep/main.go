@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -18,13 +19,31 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
-		tty:    isatty.IsTerminal(os.Stdout.Fd()) && os.Getenv("NO_COLOR") == "",
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		getenv:    os.Getenv,
+		tty:       isatty.IsTerminal(os.Stdout.Fd()) && os.Getenv("NO_COLOR") == "",
 		stderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
 		environ:   os.Environ(),
 	}
-	os.Exit(run(ctx, os.Args[1:], e))
+	os.Exit(profiled(os.Getenv("LOCKSTEP_CPUPROFILE"), func() int { return run(ctx, os.Args[1:], e) }))
+}
+
+// profiled runs f, writing a CPU profile to path when it is set (for
+// bench/: LOCKSTEP_CPUPROFILE=cpu.out lockstep lint ...).
+func profiled(path string, f func() int) int {
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return f()
+	}
+	defer out.Close()
+	if pprof.StartCPUProfile(out) != nil {
+		return f()
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }

@@ -92,6 +92,21 @@ func (o reportOptions) resolved(e *env) reportOptions {
 	return o
 }
 
+// target is where the options send a report: the mode, with auto
+// resolved from the environment (GitHub Actions, GitLab CI, else none).
+func (o reportOptions) target(e *env) string {
+	if o.mode != reportAuto && o.mode != "" {
+		return o.mode
+	}
+	switch {
+	case github.Detected(e.getenv):
+		return reportGitHub
+	case gitlab.Detected(e.getenv):
+		return reportGitLab
+	}
+	return reportNone
+}
+
 // addReportFlags adds the reporting flags to c, stored in g.report, and
 // checks them before c runs (a bad value is exit 2 before any work).
 func addReportFlags(c *cobra.Command, g *globals) {
@@ -149,7 +164,7 @@ func publish(ctx context.Context, e *env, g *globals, r *report.Report, since st
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if o.mode == reportNone {
+	if o.target(e) == reportNone {
 		return nil
 	}
 	p, err := newPublisher(ctx, e, &o, since)
@@ -175,7 +190,7 @@ func newDeployer(ctx context.Context, e *env, g *globals) (report.Deployer, erro
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	if o.mode == reportNone {
+	if o.target(e) == reportNone {
 		return nil, nil
 	}
 	p, err := newPublisher(ctx, e, &o, "")
@@ -188,17 +203,7 @@ func newDeployer(ctx context.Context, e *env, g *globals) (report.Deployer, erro
 
 // newPublisher builds the writer for the mode; nil for auto outside CI.
 func newPublisher(ctx context.Context, e *env, o *reportOptions, since string) (report.Publisher, error) {
-	mode := o.mode
-	if mode == reportAuto {
-		switch {
-		case github.Detected(e.getenv):
-			mode = reportGitHub
-		case gitlab.Detected(e.getenv):
-			mode = reportGitLab
-		default:
-			return nil, nil
-		}
-	}
+	mode := o.target(e)
 	filter, _ := diff.ParseMode(o.filter)
 	// Whatever the writers log or print passes through redaction: an API
 	// may echo a token in an error message.

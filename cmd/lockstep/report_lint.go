@@ -18,7 +18,13 @@ import (
 // --report-required a reporting failure is returned, except when files do
 // not parse: exit 3 says more than exit 4.
 func publishLint(ctx context.Context, e *env, g *globals, since string, res *lint.Result, cfg lint.Config) error {
-	if g.report.resolved(e).mode == reportNone {
+	// Detect the platform before building anything: outside CI (and under
+	// --report none) lint does no reporting work at all.
+	o := g.report.resolved(e)
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if o.target(e) == reportNone {
 		return nil
 	}
 	r := lintReport(res, cfg, newRepoPath(ctx, e), e)

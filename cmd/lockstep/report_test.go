@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,6 +160,40 @@ func TestReportNoneIsLintAsBefore(t *testing.T) {
 	envNone := runIn(t, dir, append(vars, "LOCKSTEP_REPORT=none"), "lint", "migrations")
 	if envNone.stdout != plain.stdout || envNone.stderr != plain.stderr {
 		t.Error("LOCKSTEP_REPORT=none changed lint's output")
+	}
+}
+
+// Outside CI, auto must cost lint nothing: publishLint returns before it
+// builds the report (a nil result would panic if it got that far).
+func TestPublishLintOutsideCIDoesNoWork(t *testing.T) {
+	for name, tt := range map[string]struct {
+		mode string
+		vars map[string]string
+	}{
+		"auto, no CI":                {reportAuto, nil},
+		"none":                       {reportNone, nil},
+		"none in GitHub Actions":     {reportNone, map[string]string{"GITHUB_ACTIONS": "true"}},
+		"LOCKSTEP_REPORT=none in CI": {reportAuto, map[string]string{"GITLAB_CI": "true", "LOCKSTEP_REPORT": "none"}},
+		"auto, GITHUB_ACTIONS=false": {reportAuto, map[string]string{"GITHUB_ACTIONS": "false"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr strings.Builder
+			e := &env{stderr: &stderr, stdout: &stderr, getenv: func(k string) string { return tt.vars[k] }, workdir: t.TempDir()}
+			g := &globals{report: reportOptions{mode: tt.mode, filter: "added", set: map[string]bool{"report": tt.mode != reportAuto}}}
+			if err := publishLint(context.Background(), e, g, "", nil, lint.Config{}); err != nil {
+				t.Fatalf("publishLint = %v", err)
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("output %q; want none", stderr.String())
+			}
+		})
+	}
+	// In CI it does build the report.
+	e := &env{stderr: io.Discard, stdout: io.Discard, getenv: func(k string) string {
+		return map[string]string{"GITHUB_ACTIONS": "true"}[k]
+	}}
+	if (reportOptions{mode: reportAuto}).target(e) != reportGitHub {
+		t.Error("auto in GitHub Actions does not target github")
 	}
 }
 
