@@ -106,6 +106,7 @@ func Evaluate(ctx context.Context, p *Policy, in Inputs) (*Decision, error) {
 	}
 	now := in.Now.In(p.Location)
 	d := &Decision{Environment: p.Environment, At: now, Timezone: p.Location.String(), Checks: []Check{}}
+	d.Warnings = append(d.Warnings, p.Warnings...)
 	var scheds []schedule
 
 	if len(p.Windows) > 0 {

@@ -70,6 +70,8 @@ type Policy struct {
 	RolloutDuration time.Duration
 	// BackfillRate is the assumed backfill speed in rows per second.
 	BackfillRate float64
+	// Warnings are said with every decision under this policy.
+	Warnings []string
 }
 
 // Window is a deploy window on the wall clock of the policy's zone.
@@ -153,7 +155,7 @@ type OverrideRule struct {
 	Never          map[string]bool
 }
 
-// Environments lists the environments the configuration names, sorted.
+// EnvironmentNames lists the environments the configuration names, sorted.
 func (c *Config) EnvironmentNames() []string {
 	var out []string
 	for n := range c.Environments {
@@ -178,24 +180,23 @@ func (c *Config) Validate() error {
 }
 
 // Resolve returns the policy of environment env (the shared one for "").
-// An env the configuration does not name gets the shared policy, unless
-// the configuration names environments: then it is an error, to catch
-// typos. Errors are *SettingError.
+// An env the configuration does not name gets the shared policy; when the
+// configuration names other environments, the policy carries a warning
+// saying so (a typo in --env then shows, and the shared policy, usually
+// the strict one, applies). Errors are *SettingError.
 func (c *Config) Resolve(env string) (*Policy, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
-	}
-	if env != "" && len(c.Environments) > 0 {
-		if _, ok := c.Environments[env]; !ok {
-			return nil, &SettingError{Path: []string{"gates", "environments"},
-				Msg: fmt.Sprintf("no environment %q (have %s)", env, strings.Join(c.EnvironmentNames(), ", "))}
-		}
 	}
 	p, err := c.resolve(env)
 	if err != nil {
 		return nil, err
 	}
 	p.Environment = env
+	if _, ok := c.Environments[env]; env != "" && !ok && len(c.Environments) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("gates.environments has no %q (only %s): the shared policy applies",
+			env, strings.Join(c.EnvironmentNames(), ", ")))
+	}
 	return p, nil
 }
 
