@@ -2,6 +2,7 @@ package gates
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -68,14 +69,30 @@ type Check struct {
 
 // Estimate is how long a rollout is expected to take, part by part.
 type Estimate struct {
-	Duration time.Duration  `json:"duration_seconds"`
+	Duration time.Duration  `json:"-"`
 	Parts    []EstimatePart `json:"parts"`
+}
+
+// MarshalJSON writes the duration in seconds, as its name says.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Duration float64        `json:"duration_seconds"`
+		Parts    []EstimatePart `json:"parts"`
+	}{e.Duration.Seconds(), e.Parts})
 }
 
 // EstimatePart is one part of an estimate: "canary steps", "backfill of 005".
 type EstimatePart struct {
 	What     string        `json:"what"`
-	Duration time.Duration `json:"duration_seconds"`
+	Duration time.Duration `json:"-"`
+}
+
+// MarshalJSON writes the duration in seconds, as its name says.
+func (p EstimatePart) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		What     string  `json:"what"`
+		Duration float64 `json:"duration_seconds"`
+	}{p.What, p.Duration.Seconds()})
 }
 
 // Inputs is what Evaluate needs beyond the policy: the clock's reading,
