@@ -168,9 +168,9 @@ type Finding struct {
 	Message   string
 	// Lock is the strongest lock the statement takes on the relation concerned;
 	// Mode is NoLock when the finding is not about a lock.
-	Lock    Lock
-	Cost    Cost
-	Breaks  Breaks
+	Lock   Lock
+	Cost   Cost
+	Breaks Breaks
 	// Fix is the safe alternative, as SQL (several statements or files where
 	// the change needs expand, backfill and contract steps).
 	Fix string

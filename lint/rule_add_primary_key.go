@@ -35,7 +35,7 @@ flagged.`,
 					continue
 				}
 				cols := ConstraintColumns(con)
-				pkReport(p, at, t, con, cols, "")
+				pkReport(p, at, t, con, cols, nil)
 			case pg.AlterTableType_AT_AddColumn:
 				cd := cmd.Def.GetColumnDef()
 				if cd == nil {
@@ -43,7 +43,7 @@ flagged.`,
 				}
 				for _, cn := range cd.Constraints {
 					if con := cn.GetConstraint(); con != nil && con.Contype == pg.ConstrType_CONSTR_PRIMARY {
-						pkReport(p, at, t, con, []string{cd.Colname}, cd.Colname)
+						pkReport(p, at, t, con, []string{cd.Colname}, cd)
 					}
 				}
 			}
@@ -51,18 +51,27 @@ flagged.`,
 	},
 }
 
-// pkReport reports ADD PRIMARY KEY without USING INDEX; col is set for
+// pkReport reports ADD PRIMARY KEY without USING INDEX; cd is set for
 // ADD COLUMN ... PRIMARY KEY.
-func pkReport(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint, cols []string, col string) {
+func pkReport(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint, cols []string, cd *pg.ColumnDef) {
 	table := Name(at.Relation)
 	name := constraintNameOf(at.Relation, con, cols)
 	var nullable, unknown []string
-	if col == "" {
+	col := ""
+	cost := Scan
+	if cd == nil {
 		nullable, unknown = nullableColumns(t, cols)
+	} else {
+		col = cd.Colname
 	}
 	msg := fmt.Sprintf("ADD PRIMARY KEY on %s builds its unique index while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build", table)
-	if col != "" {
+	if cd != nil {
 		msg = fmt.Sprintf("ADD COLUMN %s ... PRIMARY KEY builds the key's unique index on %s while holding ACCESS EXCLUSIVE: reads and writes wait for the whole build", col, table)
+		if fillsRows(cd) {
+			// Each row gets its own value (nextval): the table is rewritten.
+			cost = Rewrite
+			msg = fmt.Sprintf("ADD COLUMN %s ... PRIMARY KEY rewrites %s to fill the column and builds the key's unique index while holding ACCESS EXCLUSIVE: reads and writes wait for both", col, table)
+		}
 	}
 	if len(nullable) > 0 {
 		msg += fmt.Sprintf(", then scans again to set %s NOT NULL", joinNames(nullable))
@@ -81,19 +90,20 @@ func pkReport(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint, cols
 		steps = append(steps, "-- instant: proves NOT NULL for new rows\n"+add,
 			laterFileNote+"-- scans under SHARE UPDATE EXCLUSIVE: reads and writes go on\n"+validate)
 	}
-	index := name
+	index, attach := name, ""
 	if ix := uniqueIndexOn(p.Catalog, t, cols); ix != nil && col == "" {
 		index = ix.Name
 		msg += fmt.Sprintf("; the unique index %s (%s) already exists: attach it instead", ix.Name, originOrUnknown(ix.Origin))
 	} else {
-		steps = append(steps, aloneNote(p)+uniqueIndexSQL(at.Relation, name, cols, con))
+		steps = append(steps, aloneNote(p)+"-- builds the index without blocking reads or writes\n"+uniqueIndexSQL(at.Relation, name, cols, con))
+		attach = laterFileNote
 	}
-	steps = append(steps, "-- instant once the index is valid and the columns are proven NOT NULL\n"+
+	steps = append(steps, attach+"-- instant once the index is valid and the columns are proven NOT NULL\n"+
 		usingIndexSQL(at, pg.ConstrType_CONSTR_PRIMARY, name, index, con))
 	p.ReportAt(con.Location, Finding{
 		Message: msg,
 		Lock:    Lock{Mode: AccessExclusive, Relation: QualifiedName(at.Relation)},
-		Cost:    Scan,
+		Cost:    cost,
 		Breaks:  BreaksAvailability,
 		Fix:     strings.Join(steps, "\n"),
 	})
@@ -136,4 +146,18 @@ func pkUsingIndex(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint) 
 		f.Message = fmt.Sprintf("ADD PRIMARY KEY USING INDEX %s: lockstep does not know whether %s is NOT NULL; if it may hold NULL it is scanned under ACCESS EXCLUSIVE on %s", con.Indexname, joinNames(unknown), Name(at.Relation))
 	}
 	p.ReportAt(con.Location, f)
+}
+
+// fillsRows reports whether a new column gets a value per row from a
+// sequence (identity or serial), which rewrites the table.
+func fillsRows(cd *pg.ColumnDef) bool {
+	if cd.TypeName != nil && TypeOf(cd.TypeName).Serial {
+		return true
+	}
+	for _, cn := range cd.Constraints {
+		if cn.GetConstraint().GetContype() == pg.ConstrType_CONSTR_IDENTITY {
+			return true
+		}
+	}
+	return false
 }

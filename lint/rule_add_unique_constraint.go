@@ -2,8 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 )
 
 var ruleAddUniqueConstraint = &Rule{
@@ -71,6 +73,11 @@ func uniqueFinding(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint,
 		Cost:    Scan,
 		Breaks:  BreaksAvailability,
 	}
+	if t != nil && t.Partitioned && addColumn == "" {
+		f.Message += "; USING INDEX is not supported on a partitioned table: build the unique index partition by partition instead"
+		f.Fix = partitionedUniqueFix(p, at, t, name, cols, con)
+		return f
+	}
 	if ix := uniqueIndexOn(p.Catalog, t, cols); ix != nil && addColumn == "" {
 		f.Message += fmt.Sprintf("; the unique index %s (%s) already exists: attach it instead", ix.Name, originOrUnknown(ix.Origin))
 		f.Fix = "-- instant (check first that the index is valid: SELECT indisvalid FROM pg_index WHERE indexrelid = '" +
@@ -94,4 +101,44 @@ func originOrUnknown(o Origin) string {
 		return "outside the linted history"
 	}
 	return fmt.Sprintf("created at %s:%d", o.File, o.Line)
+}
+
+// partitionedUniqueFix builds a partitioned table's unique index without a
+// long lock: an invalid index on the parent alone, each partition's built
+// concurrently and attached, after which the parent's is valid. It enforces
+// uniqueness and serves foreign keys; the constraint itself has no online
+// form there (ADD CONSTRAINT ... USING INDEX is refused on partitioned
+// tables).
+func partitionedUniqueFix(p *Pass, at *pg.AlterTableStmt, t *Table, name string, cols []string, con *pg.Constraint) string {
+	parent := &pg.IndexStmt{Idxname: name, Relation: at.Relation, AccessMethod: "btree", Unique: true}
+	for _, c := range cols {
+		parent.IndexParams = append(parent.IndexParams, &pg.Node{Node: &pg.Node_IndexElem{IndexElem: &pg.IndexElem{Name: c,
+			Ordering: pg.SortByDir_SORTBY_DEFAULT, NullsOrdering: pg.SortByNulls_SORTBY_NULLS_DEFAULT}}})
+	}
+	if con != nil {
+		parent.NullsNotDistinct = con.NullsNotDistinct
+	}
+	only := proto.Clone(at.Relation).(*pg.RangeVar)
+	only.Inh = false
+	parent.Relation = only
+	var b strings.Builder
+	b.WriteString("-- instant: an index on the parent alone, invalid until every partition's is attached\n")
+	b.WriteString(stmtSQL(&pg.Node{Node: &pg.Node_IndexStmt{IndexStmt: parent}}) + "\n")
+	parts := p.Catalog.Partitions(t.Qualified())
+	if len(parts) == 0 {
+		b.WriteString("-- then for each partition: build its index concurrently (a file of its own), and attach it\n")
+		b.WriteString(aloneNote(p) + uniqueIndexSQL(&pg.RangeVar{Relname: "<partition>", Inh: true}, "<partition>_"+strings.Join(cols, "_")+"_key", cols, con) + "\n")
+		b.WriteString(fmt.Sprintf("ALTER INDEX %s ATTACH PARTITION %s;\n", identSQL(name), "<partition>_"+strings.Join(cols, "_")+"_key"))
+	}
+	for _, pt := range parts {
+		rv := &pg.RangeVar{Relname: pt.Name, Inh: true}
+		if pt.Schema != "public" {
+			rv.Schemaname = pt.Schema
+		}
+		ix := defaultConstraintName(pt.Name, cols, Unique)
+		b.WriteString(aloneNote(p) + uniqueIndexSQL(rv, ix, cols, con) + "\n")
+		b.WriteString(fmt.Sprintf("%s-- instant:\nALTER INDEX %s ATTACH PARTITION %s;\n", laterFileNote, identSQL(name), relSQL(qualify(pt.Schema, ix))))
+	}
+	b.WriteString("-- the valid unique index enforces uniqueness and can back foreign keys; the constraint itself has no online form on a partitioned table")
+	return b.String()
 }

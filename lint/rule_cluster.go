@@ -23,7 +23,7 @@ an unreleased one are not flagged.`,
 			p.Report(Finding{
 				Message: "CLUSTER without a table rewrites every previously clustered table of the database, each under ACCESS EXCLUSIVE for its whole copy",
 				Lock:    Lock{Mode: AccessExclusive}, Cost: Rewrite, Breaks: BreaksAvailability,
-				Fix:     "-- reorder online, outside the migration, one table at a time:\n-- pg_repack --table=<table> --order-by=<columns> \"$DATABASE_URL\"",
+				Fix: "-- reorder online, outside the migration, one table at a time:\n-- pg_repack --table=<table> --order-by=<columns> \"$DATABASE_URL\"",
 			})
 			return
 		}

@@ -60,7 +60,7 @@ are not flagged.`,
 					Severity: Warning,
 					Message:  fmt.Sprintf("DROP INDEX %s takes ACCESS EXCLUSIVE on the partitioned table %s and its partitions, and an index of a partitioned table has no CONCURRENTLY form: keep the lock wait short", name, DisplayName(ix.Table)),
 					Lock:     lock, Breaks: BreaksAvailability,
-					Fix:      "-- in a file of its own, with a short lock_timeout (retry on timeout):\nSET lock_timeout = '2s';\n" + strings.TrimSpace(p.Stmt.Text()) + ";",
+					Fix: "-- in a file of its own, with a short lock_timeout (retry on timeout):\nSET lock_timeout = '2s';\n" + strings.TrimSpace(p.Stmt.Text()) + ";",
 				})
 				return
 			}

@@ -52,9 +52,16 @@ tables created by the same file or an unreleased one, are not flagged.`,
 			return
 		}
 		later := laterInTransaction(p)
-		f.Message = fmt.Sprintf("LOCK TABLE %s takes %s, blocking its %s until the transaction ends", joinNames(tables), mode, blocksWhat(mode))
-		if len(later) > 0 {
-			f.Message += fmt.Sprintf(", through the %d statement(s) after it", len(later))
+		whose := "its"
+		if len(tables) > 1 {
+			whose = "their"
+		}
+		f.Message = fmt.Sprintf("LOCK TABLE %s takes %s, blocking %s %s until the transaction ends", joinNames(tables), mode, whose, blocksWhat(mode))
+		switch n := len(later); {
+		case n == 1:
+			f.Message += ", through the statement after it"
+		case n > 1:
+			f.Message += fmt.Sprintf(", through the %d statements after it", n)
 		}
 		f.Fix = "-- remove it: each later statement takes the lock it needs, for as short as it needs it,\n" +
 			"-- bounded by lock_timeout:\nSET LOCAL lock_timeout = '2s';\n" +

@@ -66,7 +66,7 @@ the same file or an unreleased one are not flagged.`,
 				Severity: Warning,
 				Message:  "REINDEX SYSTEM rebuilds the system catalogs under locks every session needs, and has no CONCURRENTLY form: it does not belong in a migration",
 				Lock:     Lock{Mode: AccessExclusive, Relation: "pg_catalog"}, Cost: Scan, Breaks: BreaksAvailability,
-				Fix:      "-- run it by hand in a maintenance window, not in a deploy:\n-- psql \"$DATABASE_URL\" -c 'REINDEX SYSTEM'",
+				Fix: "-- run it by hand in a maintenance window, not in a deploy:\n-- psql \"$DATABASE_URL\" -c 'REINDEX SYSTEM'",
 			})
 			return
 		default:

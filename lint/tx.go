@@ -211,7 +211,9 @@ func (t *txTracker) applySettings(s *Statement, line int) {
 // NonTransactional reports whether a statement refuses to run inside a
 // transaction block, and names it (the migrator runs such statements on
 // their own). pgVersion matters for ALTER TYPE ... ADD VALUE.
-func NonTransactional(n *pg.Node, pgVersion int) (string, bool) { return nonTransactional(n, pgVersion) }
+func NonTransactional(n *pg.Node, pgVersion int) (string, bool) {
+	return nonTransactional(n, pgVersion)
+}
 
 // nonTransactional reports whether a statement refuses to run inside a
 // transaction block (and so in a multi-statement query string), and names
@@ -226,6 +228,9 @@ func nonTransactional(n *pg.Node, pgVersion int) (string, bool) {
 		return "REINDEX CONCURRENTLY", true
 	case n.GetVacuumStmt() != nil && n.GetVacuumStmt().IsVacuumcmd:
 		return "VACUUM", true
+	case n.GetClusterStmt() != nil && n.GetClusterStmt().Relation == nil:
+		// One transaction per table: PreventInTransactionBlock.
+		return "CLUSTER without a table", true
 	case n.GetCreatedbStmt() != nil:
 		return "CREATE DATABASE", true
 	case n.GetDropdbStmt() != nil:
@@ -254,8 +259,13 @@ func hasOption(opts []*pg.Node, name string) bool {
 			if de.Arg == nil {
 				return true
 			}
-			if v, ok := constString(de.Arg); ok && (v == "true" || v == "on" || v == "1") {
-				return true
+			// VACUUM (FULL false), (FULL off), (FULL 0): the option is off.
+			if v, ok := constString(de.Arg); ok {
+				v = strings.ToLower(v)
+				return v == "true" || v == "on" || v == "1" || v == "yes"
+			}
+			if iv := de.Arg.GetInteger(); iv != nil {
+				return iv.Ival != 0
 			}
 			if b := de.Arg.GetBoolean(); b != nil {
 				return b.Boolval

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX CONCURRENTLY tags_label_idx ON tags (label);

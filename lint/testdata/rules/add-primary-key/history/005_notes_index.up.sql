@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX CONCURRENTLY notes_ref_idx ON notes (ref);

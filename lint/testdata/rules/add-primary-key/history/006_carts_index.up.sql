@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX CONCURRENTLY carts_code_idx ON carts (code);

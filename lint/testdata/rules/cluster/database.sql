@@ -1,0 +1,1 @@
+CLUSTER; -- want: cluster "CLUSTER without a table rewrites every previously clustered table"

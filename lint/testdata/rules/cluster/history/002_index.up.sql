@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY events_happened_at_idx ON events (happened_at);

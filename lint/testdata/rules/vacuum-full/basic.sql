@@ -1,0 +1,1 @@
+VACUUM FULL orders; -- want: vacuum-full "VACUUM FULL rewrites orders under ACCESS EXCLUSIVE"
