@@ -37,7 +37,7 @@ type Error struct {
 	Kind *Kind
 	// Msg is the whole message, the cause's text included.
 	Msg string
-	Err  error
+	Err error
 	// Quiet marks an error whose message was already shown to the user (the
 	// findings, the closed gate): the command's exit code is all it adds.
 	Quiet bool

@@ -46,10 +46,10 @@ var (
 // Server is a running PostgreSQL the tests may create databases in.
 type Server struct {
 	// URL is a connection URL to the server's postgres database as superuser.
-	URL  string
-	Port int
-	dir  string // data directory's parent; empty for an external server
-	bin  string
+	URL   string
+	Port  int
+	dir   string // data directory's parent; empty for an external server
+	bin   string
 	runAs string
 }
 
