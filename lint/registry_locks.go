@@ -27,18 +27,6 @@ var lockRules = []*Rule{
 	ruleLockTable,
 	ruleTruncate,
 	ruleRefreshMatviewNonConcurrent,
-	// ruleSetTablespace,
-	// ruleSetLoggedUnlogged,
-	// ruleAttachPartitionWithoutCheck,
-	// ruleDetachPartitionNonConcurrent,
-	// ruleDisableTrigger,
-	// ruleIndexOnPartitionedTable,
-	// ruleAddColumnVolatileDefault,
-	// ruleAddColumnGeneratedStored,
-	// ruleAddColumnSerial,
-	// ruleMissingStatementTimeout,
-	// ruleCreateTrigger,
-	// ruleDomainWithConstraint,
 }
 
 // lockAlter returns an ALTER TABLE of a table with readers, its subcommands
