@@ -31,7 +31,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"text/template"
 	"time"
 
@@ -131,11 +135,7 @@ var (
 // ~/.kube/config; cfg.Context overrides the current context.
 func RESTConfig(cfg Config, getenv func(string) string) (*rest.Config, error) {
 	if cfg.Kubeconfig == "" && getenv("KUBERNETES_SERVICE_HOST") != "" {
-		rc, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: in-cluster configuration: %v", err)
-		}
-		return rc, nil
+		return inCluster(getenv, serviceAccountDir)
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.Precedence = nil
@@ -152,6 +152,33 @@ func RESTConfig(cfg Config, getenv func(string) string) (*rest.Config, error) {
 		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes.kubeconfig: %v", err)
 	}
 	return rc, nil
+}
+
+// serviceAccountDir is where Kubernetes mounts a pod's service account.
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// inCluster is rest.InClusterConfig with the environment and the mount
+// point injected: the API server from KUBERNETES_SERVICE_HOST/PORT, the
+// pod's token (re-read by client-go as it rotates) and the cluster CA.
+func inCluster(getenv func(string) string, dir string) (*rest.Config, error) {
+	host, port := getenv("KUBERNETES_SERVICE_HOST"), getenv("KUBERNETES_SERVICE_PORT")
+	if port == "" {
+		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: in the cluster (KUBERNETES_SERVICE_HOST is set) but KUBERNETES_SERVICE_PORT is not")
+	}
+	tokenFile, caFile := filepath.Join(dir, "token"), filepath.Join(dir, "ca.crt")
+	token, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: in-cluster service account token: %v (set deploy.kubernetes.kubeconfig outside a pod)", err)
+	}
+	if _, err := os.Stat(caFile); err != nil {
+		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: in-cluster CA: %v", err)
+	}
+	return &rest.Config{
+		Host:            "https://" + net.JoinHostPort(host, port),
+		TLSClientConfig: rest.TLSClientConfig{CAFile: caFile},
+		BearerToken:     strings.TrimSpace(string(token)),
+		BearerTokenFile: tokenFile,
+	}, nil
 }
 
 // New checks the settings. Errors are fault.Usage naming them.

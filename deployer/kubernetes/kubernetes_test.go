@@ -3,7 +3,12 @@ package kubernetes_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	dynfake "k8s.io/client-go/dynamic/fake"
+	kube "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -401,5 +407,55 @@ current-context: prod
 	}
 	if _, err := kubernetes.RESTConfig(kubernetes.Config{Kubeconfig: path, Context: "nope"}, none); err == nil || !strings.Contains(err.Error(), "deploy.kubernetes.kubeconfig") {
 		t.Errorf("unknown context: %v", err)
+	}
+}
+
+// In a pod, the client reaches the API server named by the service
+// environment, trusts the mounted cluster CA and sends the mounted token.
+func TestRESTConfigInCluster(t *testing.T) {
+	var auth string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		if r.URL.Path != "/apis/apps/v1/namespaces/shop/deployments/shop-v1" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(stableDeployment("shop-v1", "v1", 2))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	dir := t.TempDir()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(filepath.Join(dir, "ca.crt"), ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("pod-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KUBERNETES_SERVICE_HOST": u.Hostname(), "KUBERNETES_SERVICE_PORT": u.Port()}
+	rc, err := kubernetes.InCluster(func(k string) string { return env[k] }, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kube.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "shop-v1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("GET through the in-cluster config: %v", err)
+	}
+	if d.Name != "shop-v1" || auth != "Bearer pod-token" {
+		t.Errorf("got deployment %q with Authorization %q; want shop-v1 with Bearer pod-token", d.Name, auth)
+	}
+
+	delete(env, "KUBERNETES_SERVICE_PORT")
+	if _, err := kubernetes.InCluster(func(k string) string { return env[k] }, dir); err == nil || !strings.Contains(err.Error(), "KUBERNETES_SERVICE_PORT") {
+		t.Errorf("missing port: %v", err)
+	}
+	env["KUBERNETES_SERVICE_PORT"] = u.Port()
+	if _, err := kubernetes.InCluster(func(k string) string { return env[k] }, t.TempDir()); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Errorf("no service account mounted: %v", err)
 	}
 }
