@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lockstep-dev/lockstep/internal/fault"
 )
@@ -24,6 +25,10 @@ type Input struct {
 	// Scratch marks a file linted against the catalog without changing it: a
 	// .down.sql file, which undoes its up file rather than extending history.
 	Scratch bool
+	// Load, when set, reads the file's text instead of Text: Lint calls it
+	// from its parse workers, so that reading overlaps linting. Its error is
+	// returned as is, for the first such file in history order.
+	Load func() (string, error)
 }
 
 // FileResult is the outcome for one file.
@@ -139,44 +144,63 @@ func (l *Linter) Config() Config { return l.cfg }
 // Lint parses every input (in parallel) and lints them in order, replaying
 // each into the catalog for the ones after it. A file that does not parse
 // yields a syntax-error finding and FileResult.Err; the error return is for
-// configuration errors in the files' directives (fault.Usage) and for a
+// configuration errors in the files' directives (fault.Usage), for an input
+// whose Load fails (its error, the first in history order) and for a
 // cancelled context.
+//
+// The parse workers run ahead of the lint loop, which only waits for the
+// file it lints next: findings that depend on later files (Pass.Unless) are
+// settled, and each file's suppressions and sort applied, once every file
+// is parsed.
 func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 	files := make([]*File, len(inputs))
+	loadErr := make([]error, len(inputs))
 	ready := make([]chan struct{}, len(inputs))
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	work := make(chan int)
+	// Workers take the files in history order, so the next file the lint
+	// loop needs is the one parsed first.
+	var next atomic.Int64
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(inputs) {
-		workers = len(inputs)
-	}
-	for w := 0; w < workers; w++ {
+	defer wg.Wait()
+	defer close(stop)
+	for w := 0; w < parseWorkers(len(inputs)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				files[i] = Parse(NewSource(inputs[i].Path, inputs[i].Text))
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(inputs) {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				in := inputs[i]
+				text := in.Text
+				if in.Load != nil {
+					var err error
+					if text, err = in.Load(); err != nil {
+						loadErr[i] = err
+						files[i] = &File{Source: NewSource(in.Path, "")}
+						close(ready[i])
+						continue
+					}
+				}
+				files[i] = Parse(NewSource(in.Path, text))
 				close(ready[i])
 			}
 		}()
 	}
-	go func() {
-		defer close(work)
-		for i := range inputs {
-			select {
-			case work <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	defer wg.Wait()
 
 	run := &lintRun{ctx: ctx, inputs: inputs, files: files, ready: ready, memo: map[string]any{}}
 	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
+	runs := make([]*fileRun, len(inputs))
+	results := make([]FileResult, len(inputs))
 	cat := NewCatalog()
 	for i, in := range inputs {
 		select {
@@ -184,15 +208,25 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		if loadErr[i] != nil {
+			return nil, loadErr[i]
+		}
 		c := cat
 		if in.Scratch {
 			c = cat.clone()
 		} else {
 			files[i].run, files[i].pos = run, i
 		}
-		fr, err := l.lintFile(files[i], in, c)
+		fr, r, err := l.lintFile(files[i], in, c)
 		if err != nil {
 			return nil, err
+		}
+		results[i], runs[i] = fr, r
+	}
+	for i, in := range inputs {
+		fr := results[i]
+		if r := runs[i]; r != nil {
+			r.finish(&fr)
 		}
 		res.Files = append(res.Files, fr)
 		if !in.Replay {
@@ -201,6 +235,12 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		res.Findings = append(res.Findings, fr.Findings...)
 	}
 	return res, nil
+}
+
+// parseWorkers is how many goroutines parse while the lint loop runs: one
+// per processor beyond the loop's own, at least one, at most one per file.
+func parseWorkers(files int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), files))
 }
 
 // lintRun is what the files of one Lint call share: the files after each
@@ -251,21 +291,27 @@ type fileRun struct {
 type found struct {
 	f    Finding
 	stmt *Statement
+	// unless, when set, drops the finding if it returns true once every
+	// file of the run is parsed (Pass.Unless).
+	unless func() bool
 }
 
-func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, error) {
+// lintFile replays a file into the catalog and, unless it is only replayed,
+// runs the statement rules on it. The fileRun it returns (nil when there is
+// nothing left to do) is finished once every file of the run is parsed.
+func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, *fileRun, error) {
 	fr := FileResult{Path: in.Path, Linted: !in.Replay, Statements: len(f.Statements), Err: f.Err}
 	if f.Err != nil {
 		if !in.Replay {
 			fr.Findings = []Finding{{Rule: RuleSyntaxError, Severity: Error, Pos: f.Err.Pos, Message: f.Err.Msg}}
 			fr.Risk = Error
 		}
-		return fr, nil
+		return fr, nil, nil
 	}
 	run := &fileRun{l: l, file: f, in: in, cat: cat, tracker: newTxTracker(l.cfg.Runner, f)}
 	if !in.Replay {
 		if err := run.readDirectives(); err != nil {
-			return fr, err
+			return fr, nil, err
 		}
 	}
 	origin := func(s *Statement) Origin {
@@ -300,10 +346,10 @@ func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, error) {
 		cat.apply(s, origin(s))
 		run.tracker.after(s, run.withReaders(locks), line)
 	}
-	if !in.Replay {
-		run.finish(&fr)
+	if in.Replay {
+		return fr, nil, nil
 	}
-	return fr, nil
+	return fr, run, nil
 }
 
 // hasReaders reports whether a locked relation is used by the running
@@ -336,7 +382,7 @@ func (r *fileRun) check(s *Statement, tx Tx, locks []Lock) {
 	}
 	p := &Pass{File: r.file, Stmt: s, Catalog: r.cat, Tx: tx, Config: &r.l.cfg, Locks: locks,
 		newFile: r.in.New, once: r.once}
-	p.report = func(st *Statement, f Finding) { r.add(p, st, f) }
+	p.report = func(st *Statement, f Finding) { r.add(p, st, f, p.unless) }
 	for _, rule := range r.l.rules {
 		p.Rule = rule
 		rule.Check(p)
@@ -381,7 +427,7 @@ func (r *fileRun) checkCalls(s *Statement, tx Tx) {
 }
 
 // add completes and records a finding a rule reported.
-func (r *fileRun) add(p *Pass, s *Statement, f Finding) {
+func (r *fileRun) add(p *Pass, s *Statement, f Finding, unless func() bool) {
 	f.Rule = p.Rule.ID
 	if f.Severity == 0 {
 		f.Severity = r.l.sev[p.Rule.ID]
@@ -395,6 +441,9 @@ func (r *fileRun) add(p *Pass, s *Statement, f Finding) {
 		f.Held = h.String()
 	}
 	r.addRaw(s, f)
+	if unless != nil {
+		r.found[len(r.found)-1].unless = unless
+	}
 }
 
 func (r *fileRun) addRaw(s *Statement, f Finding) {
@@ -480,6 +529,9 @@ func (r *fileRun) finish(fr *FileResult) {
 	r.fileRules(fr)
 	kept := r.found[:0]
 	for _, fd := range r.found {
+		if fd.unless != nil && fd.unless() {
+			continue
+		}
 		if r.suppressed(fd) {
 			continue
 		}

@@ -23,7 +23,9 @@ type Pass struct {
 	// --since); objects it created are then new to later files too.
 	newFile bool
 	report  func(*Statement, Finding)
-	once    map[string]bool
+	// unless is the condition of the finding being reported through Unless.
+	unless func() bool
+	once   map[string]bool
 }
 
 // FirstInFile returns true the first time a rule asks with a key in a file,
@@ -105,6 +107,21 @@ func (p *Pass) LockOn(qualified string) Lock {
 		}
 	}
 	return Lock{Relation: qualified}
+}
+
+// Unless returns the pass for reporting a finding that is dropped when drop
+// returns true. drop runs once every file of the run is parsed, so it may
+// look at the files after this one (File.runMemo) without making the lint
+// of this file wait for them. It must not use the Pass: capture what it
+// needs.
+func (p *Pass) Unless(drop func() bool) *Pass {
+	q := *p
+	q.report = func(st *Statement, f Finding) {
+		p.unless = drop
+		defer func() { p.unless = nil }()
+		p.report(st, f)
+	}
+	return &q
 }
 
 // Report reports a finding on the whole statement.

@@ -22,7 +22,7 @@ under golang-migrate), so it only hints when none of them covers the key. Partia
 count.`,
 	Check: func(p *Pass) {
 		for _, fk := range foreignKeys(p.Node()) {
-			if len(fk.cols) == 0 || fkCovered(p, fk) {
+			if len(fk.cols) == 0 || fkCoveredInFile(p, fk) {
 				continue
 			}
 			table := Name(fk.table)
@@ -39,7 +39,7 @@ count.`,
 			if fk.ref != nil {
 				ref = Name(fk.ref)
 			}
-			p.ReportAt(fk.loc, Finding{
+			p.Unless(fkCoveredLater(p.File, QualifiedName(fk.table), fk.cols)).ReportAt(fk.loc, Finding{
 				Message: fmt.Sprintf("no index leads with the foreign key columns %s (%s): every DELETE from %s, or change of its key, scans %s for referencing rows, and joins on the key cannot use an index",
 					table, cols, ref, table),
 				Fix: fix,
@@ -103,10 +103,10 @@ func foreignKeys(n *pg.Node) []fkDef {
 	return out
 }
 
-// fkCovered reports whether an index leads with the key's columns: one the
-// history created, a key of the same statement, or one created later in
-// this file or a later one.
-func fkCovered(p *Pass, fk fkDef) bool {
+// fkCoveredInFile reports whether an index leads with the key's columns:
+// one the history created, a key of the same statement, or one created
+// later in this file. fkCoveredLater looks at the later files.
+func fkCoveredInFile(p *Pass, fk fkDef) bool {
 	q := QualifiedName(fk.table)
 	for _, ix := range p.Catalog.indexes {
 		if ix.Table == q && !ix.Partial && leadsWith(ix.Columns, fk.cols) {
@@ -147,13 +147,21 @@ func fkCovered(p *Pass, fk fkDef) bool {
 			after = true
 		}
 	}
-	later, _ := p.File.runMemo("fk-without-index", runIndexes).(map[string][]runIndex)
-	for _, ix := range later[q] {
-		if ix.pos > p.File.pos && leadsWith(ix.cols, fk.cols) {
-			return true
-		}
-	}
 	return false
+}
+
+// fkCoveredLater returns whether a file after f creates an index that leads
+// with the columns, for Pass.Unless: asked once every file is parsed.
+func fkCoveredLater(f *File, table string, cols []string) func() bool {
+	return func() bool {
+		later, _ := f.runMemo("fk-without-index", runIndexes).(map[string][]runIndex)
+		for _, ix := range later[table] {
+			if ix.pos > f.pos && leadsWith(ix.cols, cols) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // runIndex is an index (or a primary key or unique constraint) that a file

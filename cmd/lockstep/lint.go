@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -179,7 +178,7 @@ func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool
 			return fault.Errorf(fault.Usage, "no paths given and ./migrations does not exist: lockstep lint [paths...]")
 		}
 	}
-	inputs, err := collectInputs(e, paths, cfg)
+	inputs, err := lazyInputs(e, paths, cfg)
 	if err != nil {
 		return err
 	}
@@ -250,25 +249,38 @@ func parseWrites(ws []string) ([]writeTarget, error) {
 	return out, nil
 }
 
+// writeResult writes the report to path (stdout when empty), streamed
+// through a buffer: a report of thousands of findings is megabytes, which
+// growing one slice to hold would cost more than writing it out.
 func writeResult(e *env, format, path string, res *lint.Result, opts lint.WriteOptions) error {
-	var buf bytes.Buffer
-	if err := lint.Write(&buf, format, res, opts); err != nil {
-		return err
-	}
-	var w io.Writer = e.stdout
-	if path != "" {
-		if dir := filepath.Dir(e.abs(path)); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
-			}
+	if path == "" {
+		bw := bufio.NewWriterSize(e.stdout, 64<<10)
+		if err := lint.Write(bw, format, res, opts); err != nil {
+			return err
 		}
-		if err := os.WriteFile(e.abs(path), buf.Bytes(), 0o644); err != nil {
+		return bw.Flush()
+	}
+	if dir := filepath.Dir(e.abs(path)); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
 		}
-		return nil
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	f, err := os.Create(e.abs(path))
+	if err != nil {
+		return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = lint.Write(bw, format, res, opts)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
+	}
+	return nil
 }
 
 // abs resolves a path against the env's working directory.
@@ -281,6 +293,41 @@ func (e *env) abs(p string) string {
 
 // collectInputs expands paths into files in history order and reads them.
 func collectInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
+	inputs, err := discoverInputs(e, paths, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := readInputs(e, inputs); err != nil {
+		return nil, err
+	}
+	return inputs, nil
+}
+
+// lazyInputs is collectInputs for Lint to read: each input's Load reads it,
+// so that reading overlaps parsing and linting.
+func lazyInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
+	inputs, err := discoverInputs(e, paths, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i := range inputs {
+		path := inputs[i].Path
+		inputs[i].Load = func() (string, error) { return readInput(e, path) }
+	}
+	return inputs, nil
+}
+
+// readInput reads one input file; its error is bad input naming the file.
+func readInput(e *env, path string) (string, error) {
+	text, err := readFile(e.abs(path))
+	if err != nil {
+		return "", fault.Errorf(fault.Input, "%s: %v", path, unwrapPathErr(err))
+	}
+	return text, nil
+}
+
+// discoverInputs expands paths into files in history order.
+func discoverInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
 	var inputs []lint.Input
 	seen := map[string]bool{}
 	add := func(path string, scratch bool) {
@@ -313,9 +360,6 @@ func collectInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error
 			add(m.Path, m.Direction == lint.Down)
 		}
 	}
-	if err := readInputs(e, inputs); err != nil {
-		return nil, err
-	}
 	return inputs, nil
 }
 
@@ -331,12 +375,7 @@ func readInputs(e *env, inputs []lint.Input) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				b, err := os.ReadFile(e.abs(inputs[i].Path))
-				if err != nil {
-					errs[i] = fault.Errorf(fault.Input, "%s: %v", inputs[i].Path, unwrapPathErr(err))
-					continue
-				}
-				inputs[i].Text = string(b)
+				inputs[i].Text, errs[i] = readInput(e, inputs[i].Path)
 			}
 		}()
 	}
