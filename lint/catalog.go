@@ -33,6 +33,9 @@ type Table struct {
 	// DEFAULT partition of its parent.
 	PartitionKey     []string
 	DefaultPartition bool
+	// PartitionKeyExpr is true when a partition key is an expression, not
+	// a plain column.
+	PartitionKeyExpr bool
 	Unlogged         bool
 	// Known is false for a placeholder the catalog made up for a table the
 	// linted files never create: it exists and has readers, but its columns
@@ -72,6 +75,8 @@ type Constraint struct {
 	Valid bool
 	// NotNullOf names the column of a CHECK (col IS NOT NULL) constraint.
 	NotNullOf string
+	// Expr is the expression of a CHECK constraint (parse tree, read-only).
+	Expr *pg.Node
 	// References is the referenced table of a foreign key, qualified.
 	References string
 	Origin     Origin
@@ -425,6 +430,7 @@ func (c *Catalog) createTable(cs *pg.CreateStmt, o Origin) {
 					t.PartitionKey = append(t.PartitionKey, el.Name)
 				} else {
 					t.PartitionKey = append(t.PartitionKey, ColumnRefs(el.Expr)...)
+					t.PartitionKeyExpr = true
 				}
 			}
 		}
@@ -512,6 +518,7 @@ func (c *Catalog) addConstraint(t *Table, con *pg.Constraint, o Origin, cols []s
 	}
 	if k == Check {
 		ct.NotNullOf = notNullCheckColumn(con.RawExpr)
+		ct.Expr = con.RawExpr
 	}
 	if k == ForeignKey && con.Pktable != nil {
 		ct.References = QualifiedName(con.Pktable)

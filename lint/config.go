@@ -30,6 +30,9 @@ type Config struct {
 	// migration role, the connection string, lockstep migrate), so
 	// missing-lock-timeout does not fire.
 	AssumeLockTimeout bool `yaml:"assume_lock_timeout"`
+	// AssumeStatementTimeout says statement_timeout comes from outside the
+	// files, so missing-statement-timeout does not fire.
+	AssumeStatementTimeout bool `yaml:"assume_statement_timeout"`
 }
 
 // ConfigSchema is the JSON Schema of the lint section.

@@ -114,6 +114,8 @@ func runRuleCase(t *testing.T, ruleID, path string, isDir bool) (nwant, nstmt in
 						newSet = append(newSet, strings.Split(v, ",")...)
 					case "assume_lock_timeout":
 						cfg.AssumeLockTimeout = v == "true"
+					case "assume_statement_timeout":
+						cfg.AssumeStatementTimeout = v == "true"
 					case "rule":
 						id, sev, _ := strings.Cut(v, ":")
 						if cfg.Rules == nil {

@@ -170,8 +170,9 @@ func statementLocks(n *pg.Node, cat *Catalog, pgVersion int) []Lock {
 	case n.GetAlterDomainStmt() != nil:
 		// Adding a validated CHECK or NOT NULL to a domain, or validating
 		// one, scans every table with a column of the domain under SHARE.
+		// Subtype O is SET NOT NULL (N is DROP NOT NULL: no scan).
 		ad := n.GetAlterDomainStmt()
-		validates := ad.Subtype == "N" || ad.Subtype == "V" ||
+		validates := ad.Subtype == "O" || ad.Subtype == "V" ||
 			ad.Subtype == "C" && ad.Def.GetConstraint() != nil && !ad.Def.GetConstraint().SkipValidation
 		if validates {
 			schema, name := splitName(ad.TypeName)

@@ -24,7 +24,7 @@ var squawkRules = func() map[string]bool {
 		prefer-timestamptz renaming-column renaming-table require-concurrent-index-creation
 		require-concurrent-index-deletion require-concurrent-reindex require-enum-value-ordering
 		require-lock-timeout require-statement-timeout require-timeout-settings transaction-nesting
-		identifier-too-long require-table-schema`) {
+		identifier-too-long require-table-schema require-concurrent-partition-detach`) {
 		m[r] = true
 	}
 	return m

@@ -1,0 +1,1 @@
+CREATE TABLE items (id bigint PRIMARY KEY, price_cents bigint NOT NULL, quantity int NOT NULL);

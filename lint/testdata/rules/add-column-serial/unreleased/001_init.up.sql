@@ -1,0 +1,1 @@
+CREATE TABLE accounts (name text NOT NULL);

@@ -1,0 +1,2 @@
+-- test: new=002,003
+CREATE TABLE audit (what text NOT NULL);

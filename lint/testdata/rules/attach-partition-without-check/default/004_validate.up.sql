@@ -1,0 +1,2 @@
+ALTER TABLE orders_apac VALIDATE CONSTRAINT orders_apac_partition_check;
+ALTER TABLE orders_other VALIDATE CONSTRAINT orders_other_not_orders_apac;

@@ -1,0 +1,1 @@
+ALTER TABLE orders_other VALIDATE CONSTRAINT orders_other_not_orders_apac;

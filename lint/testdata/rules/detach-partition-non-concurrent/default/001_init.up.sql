@@ -1,0 +1,3 @@
+CREATE TABLE orders (id bigint, region text NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+CREATE TABLE orders_other PARTITION OF orders DEFAULT;

@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER TABLE measurements DETACH PARTITION measurements_2023; -- want: detach-partition-non-concurrent "DETACH PARTITION measurements_2023 takes ACCESS EXCLUSIVE on measurements"

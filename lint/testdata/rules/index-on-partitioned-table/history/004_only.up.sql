@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+-- The safe path: the parent's index alone ...
+CREATE INDEX measurements_id_idx ON ONLY measurements (id);

@@ -1,0 +1,3 @@
+-- test: assume_statement_timeout=true
+SET lock_timeout = '2s';
+ALTER TABLE users ALTER COLUMN id TYPE bigint;

@@ -1,0 +1,3 @@
+CREATE TABLE audit (id int PRIMARY KEY, at timestamptz NOT NULL);
+CREATE INDEX audit_at_idx ON audit (at);
+ALTER TABLE audit ALTER COLUMN id TYPE bigint;
