@@ -162,10 +162,11 @@ func newPhaseCmd(e *env, g *globals, o *migrateOptions, phase lint.Phase) *cobra
 		Example: h.example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := runMigrate(cmd.Context(), e, g, o, phase, cmd)
-			return err
+			r, err := runMigrate(cmd.Context(), e, g, o, phase, cmd)
+			return publishAfter(cmd.Context(), e, g, r, err)
 		},
 	}
+	addReportFlags(c, g)
 	f := c.Flags()
 	f.StringVar(&o.release, "release", "", "the release this pipeline deploys (required), e.g. v1.5.0")
 	f.StringVar(&o.commit, "commit", "", "the release's commit SHA, for the ledger")
@@ -257,25 +258,23 @@ func migratorOptions(e *env, g *globals, o *migrateOptions, cmd *cobra.Command) 
 	}, nil
 }
 
-// runMigrate runs one phase and returns the stage's report section.
-func runMigrate(ctx context.Context, e *env, g *globals, o *migrateOptions, phase lint.Phase, cmd *cobra.Command) (report.Section, error) {
+// runMigrate runs one phase and returns the stage's report (nil for a
+// usage error, which is reported nowhere).
+func runMigrate(ctx context.Context, e *env, g *globals, o *migrateOptions, phase lint.Phase, cmd *cobra.Command) (*report.Report, error) {
 	if o.release == "" {
-		return report.Section{}, fault.Errorf(fault.Usage, "--release is required: the release this pipeline deploys, e.g. --release v1.5.0")
+		return nil, fault.Errorf(fault.Usage, "--release is required: the release this pipeline deploys, e.g. --release v1.5.0")
 	}
 	opts, err := migratorOptions(e, g, o, cmd)
 	if err != nil {
-		return report.Section{}, err
+		return nil, err
 	}
 	m, err := migrator.Open(ctx, opts)
 	if err != nil {
-		return report.Section{}, err
+		return migrateReport(phase, o.release, nil, err), err
 	}
 	defer m.Close()
 	res, err := m.Run(ctx, phase)
-	if res == nil {
-		return report.Section{Stage: report.StageMigrate, State: report.StateError, Summary: phase.String() + ": " + errText(err)}, err
-	}
-	return res.Section(err), err
+	return migrateReport(phase, o.release, res, err), err
 }
 
 func errText(err error) string {

@@ -77,6 +77,7 @@ Changes:
 	f.StringVar(&o.req.Default, "default", "", "set-not-null: a default (SQL expression) for inserts that leave the column out")
 	f.StringVar(&o.req.Fill, "fill", "", "set-not-null: the value (SQL expression) a batched backfill writes into the NULL rows")
 	f.StringVar(&o.req.OnDelete, "on-delete", "", "add-foreign-key: cascade, restrict, set null, set default or no action")
+	addReportFlags(c, g)
 	return c
 }
 
@@ -128,7 +129,8 @@ func runPlan(ctx context.Context, e *env, g *globals, o *planOptions, pgSet, tim
 		for _, s := range errs {
 			fmt.Fprintf(e.stderr, "lockstep: %s\n", s)
 		}
-		return fault.Errorf(fault.Failed, "%s: lint reports %d errors on the files this plan would write, so nothing was written (a lockstep bug, or a rule your lockstep.yaml raised to error)", p.Command, len(errs))
+		refused := fault.Errorf(fault.Failed, "%s: lint reports %d errors on the files this plan would write, so nothing was written (a lockstep bug, or a rule your lockstep.yaml raised to error)", p.Command, len(errs))
+		return publishAfter(ctx, e, g, planReport(p, dir, o.dryRun, nil, errs), refused)
 	}
 	var written []string
 	if !o.dryRun {
@@ -140,7 +142,12 @@ func runPlan(ctx context.Context, e *env, g *globals, o *planOptions, pgSet, tim
 		}
 	}
 	if o.format == "json" {
-		return p.WriteJSON(e.stdout, dir, !o.dryRun)
+		err = p.WriteJSON(e.stdout, dir, !o.dryRun)
+	} else {
+		err = p.WriteText(e.stdout, dir, o.dryRun, written)
 	}
-	return p.WriteText(e.stdout, dir, o.dryRun, written)
+	if err != nil {
+		return err
+	}
+	return publishReport(ctx, e, g, planReport(p, dir, o.dryRun, written, nil))
 }

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,24 +155,33 @@ func (o *reportOptions) validate() error {
 // statuses, dotenv outputs), markdown files, or nowhere. See the top of this
 // file for how a command uses it and what errors mean.
 func publishReport(ctx context.Context, e *env, g *globals, r *report.Report) error {
-	return publish(ctx, e, g, r, "")
+	return publish(ctx, e, g, "", func() *report.Report { return r })
+}
+
+// reportTarget resolves the reporting options against the environment and
+// returns them with where they send a report (reportNone: nowhere, and no
+// reporting work is to be done).
+func reportTarget(e *env, g *globals) (reportOptions, string, error) {
+	o := g.report.resolved(e)
+	if err := o.validate(); err != nil {
+		return o, "", err
+	}
+	return o, o.target(e), nil
 }
 
 // publish is publishReport with the git ref the change is compared against
-// (lint's --since), for the local diff.
-func publish(ctx context.Context, e *env, g *globals, r *report.Report, since string) error {
-	o := g.report.resolved(e)
-	if err := o.validate(); err != nil {
+// (lint's --since), for the local diff, and the report built only when it
+// goes somewhere.
+func publish(ctx context.Context, e *env, g *globals, since string, build func() *report.Report) error {
+	o, target, err := reportTarget(e, g)
+	if err != nil || target == reportNone {
 		return err
-	}
-	if o.target(e) == reportNone {
-		return nil
 	}
 	p, err := newPublisher(ctx, e, &o, since)
 	if err != nil || p == nil {
 		return reportOutcome(e, &o, err)
 	}
-	err = p.Publish(ctx, r)
+	err = p.Publish(ctx, redactReport(e, build()))
 	if lp, ok := p.(*local.Publisher); ok {
 		if err != nil {
 			return fault.Errorf(fault.Usage, "--report local: %v", err)
@@ -186,12 +196,9 @@ func publish(ctx context.Context, e *env, g *globals, r *report.Report, since st
 // reporting is off (or the platform cannot be used: the reason is printed,
 // or returned under --report-required).
 func newDeployer(ctx context.Context, e *env, g *globals) (report.Deployer, error) {
-	o := g.report.resolved(e)
-	if err := o.validate(); err != nil {
+	o, target, err := reportTarget(e, g)
+	if err != nil || target == reportNone {
 		return nil, err
-	}
-	if o.target(e) == reportNone {
-		return nil, nil
 	}
 	p, err := newPublisher(ctx, e, &o, "")
 	if err != nil || p == nil {
@@ -308,6 +315,37 @@ func reportOutcome(e *env, o *reportOptions, err error) error {
 	return nil
 }
 
+// redactReport returns r with redactSecrets applied to every text it
+// carries: a command's error in a section (a database that refused a
+// password, an API that echoed a token) must not reach a comment.
+func redactReport(e *env, r *report.Report) *report.Report {
+	c := *r
+	red := func(s string) string { return redactSecrets(e, s) }
+	c.Summary = red(c.Summary)
+	c.Annotations = make([]report.Annotation, len(r.Annotations))
+	for i, a := range r.Annotations {
+		a.Title, a.Body, a.Suggestion = red(a.Title), red(a.Body), red(a.Suggestion)
+		c.Annotations[i] = a
+	}
+	c.Sections = make([]report.Section, len(r.Sections))
+	for i, s := range r.Sections {
+		s.Summary, s.Markdown = red(s.Summary), red(s.Markdown)
+		c.Sections[i] = s
+	}
+	c.Statuses = make([]report.Status, len(r.Statuses))
+	for i, s := range r.Statuses {
+		s.Description = red(s.Description)
+		c.Statuses[i] = s
+	}
+	if r.Outputs != nil {
+		c.Outputs = report.Outputs{}
+		for k, v := range r.Outputs {
+			c.Outputs[k] = red(v)
+		}
+	}
+	return &c
+}
+
 // redactWriter writes through redactSecrets.
 type redactWriter struct {
 	e *env
@@ -321,11 +359,18 @@ func (r redactWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// redactSecrets replaces every token the environment holds with ***.
+// redactSecrets replaces every token the environment holds, and the
+// password of LOCKSTEP_DATABASE_URL, with ***.
 func redactSecrets(e *env, s string) string {
 	for _, k := range []string{"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN"} {
 		if v := strings.TrimSpace(e.getenv(k)); len(v) >= 4 {
 			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	if u, err := url.Parse(strings.TrimSpace(e.getenv("LOCKSTEP_DATABASE_URL"))); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && len(pw) >= 4 {
+			s = strings.ReplaceAll(s, pw, "***")
+			s = strings.ReplaceAll(s, url.QueryEscape(pw), "***")
 		}
 	}
 	return s

@@ -18,17 +18,11 @@ import (
 // --report-required a reporting failure is returned, except when files do
 // not parse: exit 3 says more than exit 4.
 func publishLint(ctx context.Context, e *env, g *globals, since string, res *lint.Result, cfg lint.Config) error {
-	// Detect the platform before building anything: outside CI (and under
-	// --report none) lint does no reporting work at all.
-	o := g.report.resolved(e)
-	if err := o.validate(); err != nil {
-		return err
-	}
-	if o.target(e) == reportNone {
-		return nil
-	}
-	r := lintReport(res, cfg, newRepoPath(ctx, e), e)
-	err := publish(ctx, e, g, r, since)
+	// The report is built only when it goes somewhere: outside CI (and
+	// under --report none) lint does no reporting work at all.
+	err := publish(ctx, e, g, since, func() *report.Report {
+		return lintReport(res, cfg, newRepoPath(ctx, e), e)
+	})
 	var fe *fault.Error
 	if err != nil && len(res.SyntaxErrors()) > 0 && errors.As(err, &fe) && fe.Kind == fault.Unavailable {
 		fmt.Fprintf(e.stderr, "lockstep: warning: %s\n", err)
@@ -96,7 +90,7 @@ func lintAnnotation(f lint.Finding, src *lint.Source, path string) report.Annota
 	if f.Breaks != lint.BreaksNone {
 		fmt.Fprintf(&b, "- **Breaks:** %s\n", f.Breaks.Describe())
 	}
-	if src != nil && f.Suggestion != "" {
+	if src != nil && f.Suggestion != "" && oneStatement(f.Suggestion) {
 		a.Suggestion = wholeLines(src, f)
 	}
 	if f.Fix != "" && (a.Suggestion == "" || strings.TrimSpace(f.Fix) != strings.TrimSpace(f.Suggestion)) {
@@ -104,6 +98,15 @@ func lintAnnotation(f lint.Finding, src *lint.Source, path string) report.Annota
 	}
 	a.Body = b.String()
 	return a
+}
+
+// oneStatement reports whether a rewrite is one SQL statement: only those
+// become suggested changes a reviewer commits with one click. A rewrite
+// that adds statements (a SET before the statement, expand and contract
+// steps) is shown as the safe alternative instead.
+func oneStatement(sql string) bool {
+	f := lint.Parse(lint.NewSource("", sql))
+	return f.Err == nil && len(f.Statements) == 1
 }
 
 func lintCostPhrase(c lint.Cost) string {

@@ -55,9 +55,14 @@ func lintFindings(t *testing.T, dir string) []lint.Finding {
 func TestReportGitHubPullRequest(t *testing.T) {
 	dir := tree(t, reportRepo)
 	want := lintFindings(t, dir)
-	if len(want) < 2 {
-		t.Fatalf("sample lints to %d findings; the test needs two on 002", len(want))
+	rules := map[string]bool{}
+	for _, f := range want {
+		rules[f.Rule] = true
 	}
+	if !rules["create-index-non-concurrent"] || !rules["missing-lock-timeout"] {
+		t.Fatalf("sample lints to %v; the test needs create-index-non-concurrent and missing-lock-timeout on 002", want)
+	}
+	summary := lintSummary(&lint.Result{Findings: want, Files: []lint.FileResult{{Linted: true}, {Linted: true}}})
 	srv := apitest.New(t)
 	var reviewed []map[string]any
 	checkReview := func(body []byte) string {
@@ -75,8 +80,22 @@ func TestReportGitHubPullRequest(t *testing.T) {
 		for i, c := range req.Comments {
 			b, _ := c["body"].(string)
 			if c["path"] != "migrations/002_index.up.sql" || c["line"] != float64(1) || c["side"] != "RIGHT" ||
-				!strings.Contains(b, "`"+want[i].Rule+"`") || !strings.Contains(b, "```suggestion\n") || !strings.Contains(b, "<!-- lockstep:fp=") {
+				!strings.Contains(b, "`"+want[i].Rule+"`") || !strings.Contains(b, "<!-- lockstep:fp=") {
 				return fmt.Sprintf("comment %d = %v", i, c)
+			}
+			// A suggested change only for a one-statement rewrite: the
+			// CONCURRENTLY rewrite is one; SET lock_timeout before the
+			// statement is two, shown as the safe alternative.
+			suggests := strings.Contains(b, "```suggestion\n")
+			switch want[i].Rule {
+			case "create-index-non-concurrent":
+				if !suggests || !strings.Contains(b, "```suggestion\nCREATE INDEX CONCURRENTLY users_email ON users") {
+					return fmt.Sprintf("comment %d has no one-click rewrite:\n%s", i, b)
+				}
+			case "missing-lock-timeout":
+				if suggests || !strings.Contains(b, "**Safe alternative:**\n```sql\nSET lock_timeout = '2s';\nCREATE INDEX") {
+					return fmt.Sprintf("comment %d: a two-statement fix must be a safe alternative, not a suggested change:\n%s", i, b)
+				}
 			}
 		}
 		reviewed = req.Comments
@@ -86,7 +105,7 @@ func TestReportGitHubPullRequest(t *testing.T) {
 	checkSticky := func(body []byte) string {
 		var c struct{ Body string }
 		json.Unmarshal(body, &c)
-		if !strings.HasPrefix(c.Body, "<!-- lockstep:sticky -->\n") || !strings.Contains(c.Body, "❌ **Lint**: 2 errors in 2 files · [run](https://github.com/o/r/actions/runs/99)") {
+		if !strings.HasPrefix(c.Body, "<!-- lockstep:sticky -->\n") || !strings.Contains(c.Body, "❌ **Lint**: "+summary+" · [run](https://github.com/o/r/actions/runs/99)") {
 			return "sticky = " + c.Body
 		}
 		sticky = c.Body
@@ -99,7 +118,7 @@ func TestReportGitHubPullRequest(t *testing.T) {
 		apitest.Call{Method: "GET", Path: "/repos/o/r/issues/7/comments", Query: "per_page=100", Reply: `[]`},
 		apitest.Call{Method: "POST", Path: "/repos/o/r/issues/7/comments", Check: checkSticky, Status: 201, Reply: `{"id": 5}`},
 		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + rptHead, Body: apitest.JSON(map[string]any{
-			"state": "failure", "context": "lockstep/lint", "description": "2 errors in 2 files", "target_url": "https://github.com/o/r/actions/runs/99"}), Status: 201, Reply: `{}`},
+			"state": "failure", "context": "lockstep/lint", "description": summary, "target_url": "https://github.com/o/r/actions/runs/99"}), Status: 201, Reply: `{}`},
 	)
 	vars := githubEnv(t, dir, srv.URL())
 	c := runIn(t, dir, vars, "lint", "migrations")
@@ -117,7 +136,7 @@ func TestReportGitHubPullRequest(t *testing.T) {
 			t.Errorf("outputs lack %s:\n%s", k, out)
 		}
 	}
-	if s, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !strings.Contains(string(s), "lockstep lint: 2 errors in 2 files") {
+	if s, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !strings.Contains(string(s), "lockstep lint: "+summary) {
 		t.Errorf("summary = %q", s)
 	}
 
@@ -316,8 +335,8 @@ func TestReportLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(string(review), "#### `migrations/002_index.up.sql:1`"); got != 2 {
-		t.Errorf("review-comments.md has %d comments on 002; want 2:\n%s", got, review)
+	if got, want := strings.Count(string(review), "#### `migrations/002_index.up.sql:1`"), len(lintFindings(t, dir)); got != want {
+		t.Errorf("review-comments.md has %d comments on 002; want %d:\n%s", got, want, review)
 	}
 	if !strings.Contains(string(review), "```suggestion\nCREATE INDEX CONCURRENTLY users_email ON users") {
 		t.Errorf("no suggested change:\n%s", review)
