@@ -66,7 +66,10 @@ type Event struct {
 	Kind   string // deploy, weight, mirror, route, promote, rollback, measure
 	Step   int
 	Weight int
-	At     time.Time
+	// At is when the change took effect (the provider returned); Began,
+	// for a weight change, when the provider was asked to make it. Traffic
+	// may move at any moment between the two.
+	At, Began time.Time
 	// Phase is the worst phase of a measure event.
 	Phase Phase
 }
@@ -492,11 +495,12 @@ func (s *state) apply(ctx context.Context, step Step) error {
 		r.observe(Event{Kind: "route", Step: s.t.Step})
 	case StepPreview:
 	case StepWeight, StepSwitch:
+		began := time.Now()
 		if err := p.SetWeight(ctx, s.t, step.Weight); err != nil {
 			return err
 		}
 		s.weight = step.Weight
-		r.observe(Event{Kind: "weight", Step: s.t.Step, Weight: step.Weight})
+		r.observe(Event{Kind: "weight", Step: s.t.Step, Weight: step.Weight, Began: began})
 	}
 	return nil
 }
