@@ -168,6 +168,7 @@ Exit codes (every command):
 		newGateCmd(e, g),
 		newDeployCmd(e, g),
 		newPlanCmd(e, g),
+		newTraceCmd(e, g),
 	)
 	wrapArgs(root)
 	return root

@@ -205,7 +205,7 @@ func genRenameColumn(g *gen) error {
 	if err != nil {
 		return err
 	}
-	newName, err := parseName(g.req.Args[1], "new column name")
+	newName, err := parseNewColumn(ref, g.req.Args[1])
 	if err != nil {
 		return err
 	}

@@ -227,6 +227,7 @@ func TestErrors(t *testing.T) {
 		{Request{Kind: "rename-column", Args: []string{"orders.id", "oid"}}, "orders.id is an identity column"},
 		{Request{Kind: "rename-column", Args: []string{"users.id", "uid"}, Key: "nope"}, "--key nope: users has no such column"},
 		{Request{Kind: "rename-column", Args: []string{"users.name", "a; DROP TABLE users"}}, "want a new column name"},
+		{Request{Kind: "rename-column", Args: []string{"users.name", "orders.full_name"}}, "a column is renamed within its table: want users.NEW or NEW"},
 		{Request{Kind: "change-column-type", Args: []string{"orders.amount", "integer"}}, "orders.amount is already integer"},
 		{Request{Kind: "change-column-type", Args: []string{"orders.amount", "bigint; x"}}, "not a type"},
 		{Request{Kind: "drop-column", Args: []string{"users.id"}}, "users.id is part of the primary key users_pkey"},

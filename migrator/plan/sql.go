@@ -202,6 +202,23 @@ func parseName(arg, what string) (string, error) {
 	return "", fault.Errorf(fault.Usage, "%q: want a %s (one identifier)", arg, what)
 }
 
+// parseNewColumn reads the new name of a renamed column: a bare name, or
+// the same table's TABLE.NEW (SCHEMA.TABLE.NEW) as one writes it next to
+// TABLE.OLD.
+func parseNewColumn(ref tableRef, arg string) (string, error) {
+	if name, err := parseName(arg, "new column name"); err == nil {
+		return name, nil
+	}
+	r, name, err := parseColumnArg(arg)
+	if err != nil {
+		return "", fault.Errorf(fault.Usage, "%q: want a new column name (one identifier)", arg)
+	}
+	if r.name != ref.name || (r.schema != "" && ref.schema != "" && r.schema != ref.schema) {
+		return "", fault.Errorf(fault.Usage, "%q: a column is renamed within its table: want %s.NEW or NEW", arg, ref.display())
+	}
+	return name, nil
+}
+
 // parseExpr reads a SQL expression; it must be exactly one.
 func parseExpr(arg, what string) (*pg.Node, error) {
 	tree, err := pg.Parse("SELECT " + arg)

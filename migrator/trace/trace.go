@@ -187,7 +187,10 @@ func redact(err error) string {
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) && ce.Unwrap() != nil {
-		return ce.Unwrap().Error()
+		// pgx tries each address and TLS mode and joins their errors with
+		// newlines: the last is the one that explains.
+		lines := strings.Split(strings.TrimSpace(ce.Unwrap().Error()), "\n")
+		return strings.TrimSpace(lines[len(lines)-1])
 	}
 	msg := err.Error()
 	if i := strings.Index(msg, "://"); i >= 0 {
@@ -261,7 +264,7 @@ func Run(ctx context.Context, url string, history, traced []*lint.File, opts Opt
 			return nil, fault.Wrap(fault.Unavailable, err, "database")
 		}
 		if !empty {
-			return nil, fault.Errorf(fault.Usage, "--database: the database is not empty: lockstep trace replays %d history files into an empty scratch database (create one, or pass --no-history to trace against the schema it has)", len(history))
+			return nil, fault.Errorf(fault.Usage, "--database: the database is not empty: lockstep trace replays %d history files into an empty scratch database (create one, or pass --existing-schema to trace against the schema it has)", len(history))
 		}
 	}
 	rep := &Report{Server: s.server, History: len(history)}
