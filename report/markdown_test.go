@@ -177,3 +177,53 @@ func TestSecret(t *testing.T) {
 		t.Error("Reveal")
 	}
 }
+
+// TestMergeStickyFiveStages: the stages arrive in any order and again, and
+// the comment always reads lint, plan, gate, migrate, rollout, each update
+// changing its own section and no byte of the others.
+func TestMergeStickyFiveStages(t *testing.T) {
+	sec := func(s Stage, state State, summary string) Section {
+		return Section{Stage: s, State: state, Summary: summary, Markdown: "details of " + summary}
+	}
+	arrivals := []Section{
+		sec(StageGate, StateFailure, "closed: freeze"),
+		sec(StageRollout, StateRunning, "canary 5%"),
+		sec(StageLint, StateSuccess, "no findings"),
+		sec(StageMigrate, StateSuccess, "expand v7: 2 applied"),
+		sec(StagePlan, StateSuccess, "3 files"),
+		sec(StageGate, StateSuccess, "open"),
+		sec(StageRollout, StateSuccess, "promoted"),
+		sec(StageMigrate, StateSuccess, "contract v7: 1 applied"),
+	}
+	body := ""
+	current := map[Stage]Section{}
+	for i, s := range arrivals {
+		next := MergeSticky(body, []Section{s}, "", GitHubCommentLimit)
+		for st, old := range current {
+			if st != s.Stage && !strings.Contains(next, RenderSection(old)) {
+				t.Fatalf("arrival %d (%s) changed the %s section:\n%s", i, s.Stage, st, next)
+			}
+		}
+		if strings.Count(next, "<!-- lockstep:section="+string(s.Stage)+" -->") != 1 || !strings.Contains(next, RenderSection(s)) {
+			t.Fatalf("arrival %d: want exactly one, new, %s section:\n%s", i, s.Stage, next)
+		}
+		current[s.Stage] = s
+		body = next
+	}
+	last := -1
+	for _, st := range Stages {
+		i := strings.Index(body, "<!-- lockstep:section="+string(st)+" -->")
+		if i <= last {
+			t.Fatalf("%s out of order (lint → plan → gate → migrate → rollout):\n%s", st, body)
+		}
+		last = i
+	}
+	for _, gone := range []string{"closed: freeze", "canary 5%", "expand v7"} {
+		if strings.Contains(body, gone) {
+			t.Errorf("a replaced section's text %q is still there", gone)
+		}
+	}
+	if !strings.HasPrefix(body, StickyMarker("")+"\n") {
+		t.Errorf("the marker is not the first line")
+	}
+}

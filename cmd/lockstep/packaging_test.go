@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -197,12 +198,93 @@ func TestExampleWorkflows(t *testing.T) {
 			}
 		}
 	}
+	// The workflows in the README's "GitHub Actions" section: the lint
+	// workflow and the deploy pipeline, as a reader copies them.
+	blocks := readmeBlocks(t, "GitHub Actions", "yaml")
+	var workflows int
+	for i, b := range blocks {
+		if !strings.Contains(b, "\njobs:\n") {
+			continue
+		}
+		workflows++
+		name := fmt.Sprintf("README.md GitHub Actions block %d", i+1)
+		if !strings.Contains(b, "uses: lockstep-dev/lockstep@v1") {
+			t.Errorf("%s does not use the action", name)
+		}
+		local := strings.ReplaceAll(b, "lockstep-dev/lockstep@v1", "./")
+		for kind, c := range map[string]string{"as published": b, "uses: ./": local} {
+			l, err := actionlint.NewLinter(&bytes.Buffer{}, &actionlint.LinterOptions{WorkingDir: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs, err := l.Lint(filepath.Join(root, ".github", "workflows", fmt.Sprintf("readme-%d.yml", i+1)), []byte(c), proj)
+			if err != nil {
+				t.Fatalf("%s (%s): %v", name, kind, err)
+			}
+			for _, e := range errs {
+				t.Errorf("%s (%s): %s", name, kind, e.Error())
+			}
+		}
+	}
+	if workflows < 2 {
+		t.Errorf("the README's GitHub Actions section has %d workflows; want the lint workflow and the deploy pipeline", workflows)
+	}
+	lintWF, deployWF := "", ""
+	for _, b := range blocks {
+		switch {
+		case strings.Contains(b, "pull_request:"):
+			lintWF = b
+		case strings.Contains(b, "command: deploy"):
+			deployWF = b
+		}
+	}
+	if !strings.Contains(lintWF, "permissions:\n  contents: read\n  pull-requests: write") || strings.Contains(lintWF, "write-all") {
+		t.Errorf("the README's lint workflow does not ask for minimal permissions:\n%s", lintWF)
+	}
+	order := []string{"command: gate", "command: migrate expand", "command: deploy", "command: migrate contract"}
+	last := -1
+	for _, c := range order {
+		i := strings.Index(deployWF, c)
+		if i <= last {
+			t.Errorf("the README's deploy pipeline lacks %q after the previous stage (want %s in order)", c, strings.Join(order, " → "))
+		}
+		last = i
+	}
+	if !strings.Contains(deployWF, "environment:") {
+		t.Error("the README's deploy pipeline has no environment:")
+	}
+
 	// The local-action check is real: an unknown input fails.
 	bad := []byte("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./\n        with:\n          no-such-input: 1\n")
 	l, _ := actionlint.NewLinter(&bytes.Buffer{}, &actionlint.LinterOptions{WorkingDir: root})
 	errs, err := l.Lint(filepath.Join(root, ".github", "workflows", "probe.yml"), bad, proj)
 	if err != nil || len(errs) == 0 || !strings.Contains(errs[0].Error(), "no-such-input") {
 		t.Errorf("actionlint on an unknown input = %v, %v; want it flagged", errs, err)
+	}
+}
+
+// readmeBlocks returns the fenced code blocks tagged lang in the README's
+// section named title ("## title" up to the next "## ").
+func readmeBlocks(t *testing.T, title, lang string) []string {
+	t.Helper()
+	readme := string(readRepoFile(t, "README.md"))
+	_, sec, ok := strings.Cut(readme, "\n## "+title+"\n")
+	if !ok {
+		t.Fatalf("README.md has no section %q", title)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(sec, "\n```"+lang+"\n")
+		if !ok {
+			return out
+		}
+		block, after, ok := strings.Cut(rest, "\n```\n")
+		if !ok {
+			t.Fatalf("README.md %s: an unclosed ```%s block", title, lang)
+		}
+		out = append(out, block+"\n")
+		sec = "\n" + after
 	}
 }
 
@@ -286,43 +368,72 @@ func TestGitLabComponent(t *testing.T) {
 		t.Errorf("script does not write lint's gitlab format")
 	}
 
-	// The example includes the component with inputs it defines, and gives
-	// the required ones (those without a default).
+	// The examples include the component with inputs it defines, and give
+	// the required ones (those without a default): the pipeline in
+	// docs/examples and the include in the README's "GitLab CI" section.
+	for _, p := range includeProblems(readRepoFile(t, "docs/examples/gitlab-ci.yml"), spec) {
+		t.Errorf("docs/examples/gitlab-ci.yml: %s", p)
+	}
+	blocks := readmeBlocks(t, "GitLab CI", "yaml")
+	if len(blocks) == 0 {
+		t.Error("the README's GitLab CI section has no example")
+	}
+	for i, b := range blocks {
+		for _, p := range includeProblems([]byte(b), spec) {
+			t.Errorf("README.md GitLab CI block %d: %s", i+1, p)
+		}
+	}
+	// The check is real: an input the component lacks, or a missing
+	// required one, fails.
+	probe := includeProblems([]byte("include:\n  - component: x/lockstep-dev/lockstep/lockstep@v1\n    inputs:\n      no-such: 1\n"), spec)
+	if want := []string{"include 0 passes inputs.no-such, which the component does not define", "include 0 lacks the required input image"}; !slices.Equal(probe, want) {
+		t.Errorf("includeProblems(probe) = %q; want %q", probe, want)
+	}
+}
+
+// includeProblems checks that raw, a .gitlab-ci.yml, includes lockstep's
+// component, passes only inputs the spec defines, gives every input
+// without a default, and names each included job differently.
+func includeProblems(raw []byte, spec gitlabSpec) []string {
+	inputs := spec.Spec.Inputs
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	var example struct {
 		Include []struct {
 			Component string         `yaml:"component"`
 			Inputs    map[string]any `yaml:"inputs"`
 		} `yaml:"include"`
 	}
-	if err := yaml.Unmarshal(readRepoFile(t, "docs/examples/gitlab-ci.yml"), &example); err != nil {
-		t.Fatalf("docs/examples/gitlab-ci.yml: %v", err)
+	if err := yaml.Unmarshal(raw, &example); err != nil {
+		return []string{err.Error()}
 	}
 	if len(example.Include) == 0 {
-		t.Fatal("the example includes nothing")
+		errorf("includes nothing")
 	}
 	names := map[string]bool{}
 	for i, inc := range example.Include {
 		if !strings.HasSuffix(inc.Component, "/lockstep-dev/lockstep/lockstep@v1") {
-			t.Errorf("include %d: component %q", i, inc.Component)
+			errorf("include %d: component %q", i, inc.Component)
 		}
 		for k := range inc.Inputs {
 			if _, ok := inputs[k]; !ok {
-				t.Errorf("include %d passes inputs.%s, which the component does not define", i, k)
+				errorf("include %d passes inputs.%s, which the component does not define", i, k)
 			}
 		}
-		for k, in := range inputs {
-			if in.Default == nil {
+		for _, k := range keys(inputs) {
+			if inputs[k].Default == nil {
 				if _, ok := inc.Inputs[k]; !ok {
-					t.Errorf("include %d lacks the required input %s", i, k)
+					errorf("include %d lacks the required input %s", i, k)
 				}
 			}
 		}
 		name := fmt.Sprint(inc.Inputs["name"])
 		if names[name] {
-			t.Errorf("two includes make the job %s", name)
+			errorf("two includes make the job %s", name)
 		}
 		names[name] = true
 	}
+	return out
 }
 
 func keys[V any](m map[string]V) []string {
@@ -404,5 +515,67 @@ func TestDockerfile(t *testing.T) {
 	}
 	if entry != `["lockstep"]` {
 		t.Errorf("ENTRYPOINT %s; want [\"lockstep\"] (exec form)", entry)
+	}
+}
+
+// TestDemoReport runs the report stage of `make demo` (testdata/demo/
+// report.sh) with a freshly built lockstep: it must write, without a
+// token, what would be posted: the sticky comment with lint's and then
+// plan's section, the review comments on the pull request's file only, and
+// the job summary.
+func TestDemoReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lockstep")
+	}
+	for _, tool := range []string{"bash", "git", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	root, _ := filepath.Abs(repoRoot)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "lockstep")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/lockstep")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := exec.Command("bash", "testdata/demo/report.sh", bin, filepath.Join(tmp, "out"))
+	run.Dir = root
+	run.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GITHUB_ACTIONS=", "GITLAB_CI=")
+	out, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("report.sh: %v\n%s", err, out)
+	}
+	dir := filepath.Join(tmp, "out", "report")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("the demo did not write %s: %v\n%s", name, err, out)
+		}
+		return string(b)
+	}
+	sticky := read("sticky-comment.md")
+	li, pi := strings.Index(sticky, "<!-- lockstep:section=lint -->\n❌ **Lint**: "), strings.Index(sticky, "<!-- lockstep:section=plan -->\n✅ **Plan**: ")
+	if !strings.HasPrefix(sticky, "<!-- lockstep:sticky -->\n") || li < 0 || pi < li {
+		t.Errorf("sticky-comment.md: want the marker, then lint's section, then plan's:\n%s", sticky)
+	}
+	review := read("review-comments.md")
+	newest := ""
+	if ms, _ := filepath.Glob(filepath.Join(root, "testdata", "demo", "migrations", "*.up.sql")); len(ms) > 0 {
+		sort.Strings(ms)
+		newest = filepath.Base(ms[len(ms)-1])
+	}
+	heads := regexp.MustCompile("(?m)^#### `([^`:]+):\\d+").FindAllStringSubmatch(review, -1)
+	if len(heads) == 0 || strings.Count(review, "<!-- lockstep:fp=") != len(heads) {
+		t.Errorf("review-comments.md: want comments, each with its fingerprint:\n%s", review)
+	}
+	for _, h := range heads {
+		if h[1] != "migrations/"+newest {
+			t.Errorf("review comment on %s; want only the pull request's file migrations/%s", h[1], newest)
+		}
+	}
+	if s := read("job-summary.md"); !strings.Contains(s, "### ❌ lockstep lint: ") || !strings.Contains(s, "### ✅ lockstep plan: ") {
+		t.Errorf("job-summary.md lacks the lint and plan summaries:\n%s", s)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/lockstep-dev/lockstep/internal/apitest"
 	"github.com/lockstep-dev/lockstep/lint"
 )
@@ -306,6 +308,43 @@ func TestReportForkDegrades(t *testing.T) {
 	if strings.Count(c.stdout, "::error ") != 2 {
 		t.Errorf("stdout = %q; want both findings annotated", c.stdout)
 	}
+	if s, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !strings.Contains(string(s), "### ❌ lockstep lint: ") {
+		t.Errorf("job summary = %q; want the lint section", s)
+	}
+	if out, _ := os.ReadFile(filepath.Join(dir, "output.txt")); !strings.Contains(string(out), "findings<<") {
+		t.Errorf("outputs = %q; want findings", out)
+	}
+}
+
+// No token at all: lint prints and exits as it would, one line says
+// reporting was skipped and why, the findings are annotations; with
+// --report-required the run exits 4.
+func TestReportGitHubNoToken(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		line string
+	}{
+		{nil, exitFailed, "lockstep: warning: reporting skipped: GitHub: no API token (set GITHUB_TOKEN or the action's github-token input) (with --report-required this fails the job)"},
+		{[]string{"--report-required"}, exitUnavailable, "lockstep: reporting failed: GitHub: no API token (set GITHUB_TOKEN or the action's github-token input)"},
+	} {
+		t.Run(strings.Join(append([]string{"lint"}, tt.args...), " "), func(t *testing.T) {
+			dir := tree(t, reportRepo)
+			srv := apitest.New(t) // no request may come
+			var vars []string
+			for _, v := range githubEnv(t, dir, srv.URL()) {
+				if !strings.HasPrefix(v, "GITHUB_TOKEN=") {
+					vars = append(vars, v)
+				}
+			}
+			c := runIn(t, dir, vars, append([]string{"lint", "migrations"}, tt.args...)...)
+			c.assertExit(t, tt.code)
+			c.assertStderr(t, tt.line)
+			if strings.Count(c.stdout, "::error ") != 2 {
+				t.Errorf("stdout = %q; want both findings annotated", c.stdout)
+			}
+		})
+	}
 }
 
 func TestReportFlags(t *testing.T) {
@@ -387,6 +426,183 @@ func TestWholeLines(t *testing.T) {
 			got := wholeLines(lint.NewSource("f.sql", tt.text), lint.Finding{Pos: tt.pos, Suggestion: tt.suggestion})
 			if got != tt.want {
 				t.Errorf("wholeLines = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The merge request's diff as GitLab lists it: 002 added.
+var rptMRDiffs = apitest.JSON([]map[string]any{{"old_path": "migrations/002_index.up.sql", "new_path": "migrations/002_index.up.sql", "new_file": true,
+	"diff": "@@ -0,0 +1 @@\n+CREATE INDEX users_email ON users (email);\n"}})
+
+func TestReportGitLabMergeRequest(t *testing.T) {
+	dir := tree(t, reportRepo)
+	want := lintFindings(t, dir)
+	const (
+		mr     = "/api/v4/projects/42/merge_requests/5"
+		job    = "https://gitlab.example.com/g/p/-/jobs/31"
+		base   = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		start  = "cccccccccccccccccccccccccccccccccccccccc"
+		thread = "migrations/002_index.up.sql"
+	)
+	summary := lintSummary(&lint.Result{Findings: want, Files: []lint.FileResult{{Linted: true}, {Linted: true}}})
+	me := map[string]any{"username": "lockstep-bot"}
+	versions := apitest.Call{Method: "GET", Path: mr + "/versions", Reply: apitest.JSON([]map[string]any{
+		{"id": 3, "head_commit_sha": rptHead, "base_commit_sha": base, "start_commit_sha": start}})}
+	diffs := apitest.Call{Method: "GET", Path: mr + "/diffs", Query: "per_page=100", Reply: rptMRDiffs}
+	var posted []string
+	// Each thread sits on the added line 1 of 002, positioned with the
+	// merge request's own diff refs: new_line only (an added line), both
+	// paths the new path (an added file).
+	discussion := func(b []byte) string {
+		var req struct {
+			Body     string         `json:"body"`
+			Position map[string]any `json:"position"`
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			return err.Error()
+		}
+		wantPos := map[string]any{"position_type": "text", "base_sha": base, "start_sha": start, "head_sha": rptHead,
+			"old_path": thread, "new_path": thread, "new_line": float64(1)}
+		if d := cmp.Diff(wantPos, req.Position); d != "" {
+			return "position (-want +got):\n" + d
+		}
+		i := len(posted)
+		if i >= len(want) || !strings.Contains(req.Body, "`"+want[i].Rule+"`") || !strings.Contains(req.Body, "<!-- lockstep:fp=") {
+			return "unexpected thread:\n" + req.Body
+		}
+		// GitLab's suggestion fence names the lines it replaces.
+		if want[i].Rule == "create-index-non-concurrent" && !strings.Contains(req.Body, "```suggestion:-0+0\nCREATE INDEX CONCURRENTLY users_email ON users") {
+			return "no suggested change:\n" + req.Body
+		}
+		posted = append(posted, req.Body)
+		return ""
+	}
+	var sticky string
+	note := func(b []byte) string {
+		var n struct{ Body string }
+		json.Unmarshal(b, &n)
+		if !strings.HasPrefix(n.Body, "<!-- lockstep:sticky -->\n") || !strings.Contains(n.Body, "❌ **Lint**: "+summary+" · [run]("+job+")") {
+			return "note = " + n.Body
+		}
+		sticky = n.Body
+		return ""
+	}
+	status := apitest.Call{Method: "POST", Path: "/api/v4/projects/42/statuses/" + rptHead, Body: apitest.JSON(map[string]any{
+		"state": "failed", "name": "lockstep/lint", "description": summary, "target_url": job, "ref": "feature", "pipeline_id": 1234}), Status: 201, Reply: `{}`}
+	srv := apitest.New(t)
+	srv.Expect(apitest.Call{Method: "GET", Path: "/api/v4/user", Reply: `{"id": 9, "username": "lockstep-bot"}`}, versions, diffs,
+		apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: `[]`})
+	for range want {
+		srv.Expect(apitest.Call{Method: "POST", Path: mr + "/discussions", Check: discussion, Status: 201, Reply: `{"id": "d"}`})
+	}
+	srv.Expect(
+		apitest.Call{Method: "GET", Path: mr + "/notes", Query: "order_by=created_at&sort=asc&per_page=100", Reply: `[]`},
+		apitest.Call{Method: "POST", Path: mr + "/notes", Check: note, Status: 201, Reply: `{"id": 71}`},
+		status,
+	)
+	// As templates/lockstep.yml runs it: the Code Quality report beside.
+	args := []string{"lint", "migrations", "--write", "gitlab=gl-code-quality-report.json", "--report-dir", ".lockstep"}
+	vars := gitlabEnv(srv.URL())
+	c := runIn(t, dir, vars, args...)
+	c.assertExit(t, exitFailed)
+	srv.Verify()
+	if c.stderr != "" {
+		t.Errorf("stderr = %q; want nothing (all went out)", c.stderr)
+	}
+	var cq []struct {
+		CheckName   string `json:"check_name"`
+		Fingerprint string `json:"fingerprint"`
+		Severity    string `json:"severity"`
+		Location    struct {
+			Path  string `json:"path"`
+			Lines struct {
+				Begin int `json:"begin"`
+			} `json:"lines"`
+		} `json:"location"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "gl-code-quality-report.json"))
+	if err != nil || json.Unmarshal(raw, &cq) != nil || len(cq) != len(want) {
+		t.Fatalf("Code Quality report %s (%v); want %d issues", raw, err, len(want))
+	}
+	for i, is := range cq {
+		if is.CheckName != want[i].Rule || is.Fingerprint == "" || is.Location.Path != thread || is.Location.Lines.Begin != 1 {
+			t.Errorf("Code Quality issue %d = %+v", i, is)
+		}
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, ".lockstep", "lockstep.env"))
+	if !strings.Contains(string(env), fmt.Sprintf("LOCKSTEP_FINDINGS=%d\n", len(want))) || !strings.Contains(string(env), "LOCKSTEP_FAILED=true\n") {
+		t.Errorf("dotenv = %q", env)
+	}
+
+	// Second pipeline on the same head: the threads and the note are found
+	// by their markers; nothing is posted twice.
+	var threads []map[string]any
+	for i, b := range posted {
+		threads = append(threads, map[string]any{"id": fmt.Sprintf("d%d", i), "notes": []map[string]any{{"id": 100 + i, "body": b, "author": me, "resolvable": true}}})
+	}
+	srv.Expect(apitest.Call{Method: "GET", Path: "/api/v4/user", Reply: `{"id": 9, "username": "lockstep-bot"}`}, versions, diffs,
+		apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: apitest.JSON(threads)},
+		apitest.Call{Method: "GET", Path: mr + "/notes", Query: "order_by=created_at&sort=asc&per_page=100", Reply: apitest.JSON([]map[string]any{{"id": 71, "body": sticky, "author": me}})},
+		status,
+	)
+	c = runIn(t, dir, vars, args...)
+	c.assertExit(t, exitFailed)
+	srv.Verify()
+	for _, r := range srv.Requests() {
+		if r.Header.Get("PRIVATE-TOKEN") != glToken {
+			t.Errorf("%s %s: PRIVATE-TOKEN = %q", r.Method, r.Path, r.Header.Get("PRIVATE-TOKEN"))
+		}
+	}
+	if strings.Contains(c.stdout+c.stderr+string(raw)+string(env), glToken) {
+		t.Error("the token appears in the output or the files")
+	}
+}
+
+// With only CI_JOB_TOKEN, which the merge request APIs refuse: lint's own
+// output, exit code and Code Quality report stay; one line says what to
+// set; --report-required makes it exit 4.
+func TestReportGitLabJobTokenOnly(t *testing.T) {
+	const jobToken = "glcbt-64_jobTokenValue42"
+	for _, required := range []bool{false, true} {
+		t.Run(fmt.Sprintf("required=%v", required), func(t *testing.T) {
+			dir := tree(t, reportRepo)
+			srv := apitest.New(t)
+			const mr = "/api/v4/projects/42/merge_requests/5"
+			srv.Expect(
+				apitest.Call{Method: "GET", Path: mr + "/versions", Status: 401, Reply: `{"message": "401 Unauthorized"}`},
+			)
+			var vars []string
+			for _, v := range gitlabEnv(srv.URL()) {
+				if !strings.HasPrefix(v, "GITLAB_TOKEN=") {
+					vars = append(vars, v)
+				}
+			}
+			vars = append(vars, "CI_JOB_TOKEN="+jobToken)
+			args := []string{"lint", "migrations", "--write", "gitlab=cq.json"}
+			code, line := exitFailed, "lockstep: warning: reporting skipped: GitLab: read the versions of merge request !5: 401 Unauthorized (CI_JOB_TOKEN may not use the merge request and commit status APIs: set GITLAB_TOKEN to a project access token with the api scope and Developer access) (with --report-required this fails the job)"
+			if required {
+				args = append(args, "--report-required")
+				code, line = exitUnavailable, "lockstep: reporting failed: GitLab: read the versions of merge request !5: 401 Unauthorized (CI_JOB_TOKEN may not use the merge request and commit status APIs: set GITLAB_TOKEN to a project access token with the api scope and Developer access)"
+			}
+			c := runIn(t, dir, vars, args...)
+			c.assertExit(t, code)
+			srv.Verify()
+			c.assertStderr(t, line)
+			plain := lockstep(t, tree(t, reportRepo), "lint", "migrations")
+			if c.stdout != plain.stdout {
+				t.Errorf("stdout = %q; want lint's own %q", c.stdout, plain.stdout)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "cq.json")); err != nil || !strings.Contains(string(b), `"check_name": "create-index-non-concurrent"`) {
+				t.Errorf("Code Quality report = %s, %v", b, err)
+			}
+			for _, r := range srv.Requests() {
+				if r.Header.Get("JOB-TOKEN") != jobToken {
+					t.Errorf("%s %s: JOB-TOKEN = %q", r.Method, r.Path, r.Header.Get("JOB-TOKEN"))
+				}
+			}
+			if strings.Contains(c.stdout+c.stderr, jobToken) {
+				t.Error("the job token appears in the output")
 			}
 		})
 	}

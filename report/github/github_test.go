@@ -9,14 +9,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lockstep-dev/lockstep/internal/apitest"
 	"github.com/lockstep-dev/lockstep/report"
 	"github.com/lockstep-dev/lockstep/report/diff"
+	"github.com/lockstep-dev/lockstep/report/retry"
 )
 
 const (
@@ -434,6 +437,11 @@ func TestDeployment(t *testing.T) {
 		apitest.Call{Method: "POST", Path: "/repos/o/r/deployments/77/statuses", Body: apitest.JSON(map[string]any{
 			"state": "success", "description": strings.Repeat("x", 139) + "…", "log_url": "https://logs.example.com/1",
 			"environment_url": "https://shop.example.com", "auto_inactive": true}), Status: 201, Reply: `{}`},
+		// a later deploy's failure, and retiring the record
+		apitest.Call{Method: "POST", Path: "/repos/o/r/deployments/77/statuses", Body: apitest.JSON(map[string]any{
+			"state": "failure", "description": "rolled back: error rate 4.1% > 1%", "log_url": runs, "environment_url": "https://shop.example.com"}), Status: 201, Reply: `{}`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/deployments/77/statuses", Body: apitest.JSON(map[string]any{
+			"state": "inactive", "description": "superseded", "log_url": runs, "environment_url": "https://shop.example.com"}), Status: 201, Reply: `{}`},
 	)
 	ctx := context.Background()
 	id, err := f.pub.StartDeployment(ctx, report.Deployment{Environment: "production", Release: "v42", Ref: head,
@@ -447,6 +455,18 @@ func TestDeployment(t *testing.T) {
 	}
 	if err := f.pub.SetDeploymentState(ctx, id, report.DeploySuccess, strings.Repeat("x", 300), "https://logs.example.com/1"); err != nil {
 		t.Fatal(err)
+	}
+	if err := f.pub.SetDeploymentState(ctx, id, report.DeployFailure, "rolled back: error rate 4.1% > 1%", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.pub.SetDeploymentState(ctx, id, report.DeployInactive, "superseded", ""); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Verify()
+	// A read-only token (a fork) creates no deployment.
+	ro := newFixture(t, func(c *Config, o *Options) { c.ReadOnly = true })
+	if _, err := ro.pub.StartDeployment(ctx, report.Deployment{Environment: "production"}); !errors.Is(err, report.ErrNoToken) {
+		t.Errorf("StartDeployment with a read-only token = %v; want ErrNoToken", err)
 	}
 }
 
@@ -533,5 +553,110 @@ func TestAllFixedCleansUp(t *testing.T) {
 	)
 	if err := f.pub.Publish(context.Background(), &report.Report{ReviewStage: report.StageLint}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFilterModes: which findings become inline comments (one review),
+// file-level comments or only annotations, for each --filter mode, on the
+// multi-hunk, renamed and added files of filesReply.
+func TestFilterModes(t *testing.T) {
+	onAdded := report.Annotation{Path: "migrations/002_index.up.sql", Line: 1, Level: report.LevelError, Rule: "a", Title: "on an added line"}
+	onContext := report.Annotation{Path: "migrations/001_users.up.sql", Line: 4, Level: report.LevelWarning, Rule: "b", Title: "on a context line"}
+	inGap := report.Annotation{Path: "migrations/001_users.up.sql", Line: 10, Level: report.LevelWarning, Rule: "c", Title: "between the hunks"}
+	untouched := report.Annotation{Path: "migrations/000_init.up.sql", Line: 1, Level: report.LevelWarning, Rule: "d", Title: "in a file the PR does not touch"}
+	all := []report.Annotation{onAdded, onContext, inGap, untouched}
+	inline := func(a report.Annotation) map[string]any {
+		return map[string]any{"path": a.Path, "line": a.Line, "side": "RIGHT", "body": comment(a, true)}
+	}
+	tests := []struct {
+		mode      diff.Mode
+		inline    []report.Annotation
+		onFile    []report.Annotation
+		annotated []string // titles left to workflow commands
+	}{
+		{diff.ModeAdded, []report.Annotation{onAdded}, nil, []string{onContext.Title, inGap.Title, untouched.Title}},
+		{diff.ModeDiffContext, []report.Annotation{onAdded, onContext}, nil, []string{inGap.Title, untouched.Title}},
+		{diff.ModeFile, []report.Annotation{onAdded, onContext}, []report.Annotation{inGap}, []string{untouched.Title}},
+		{diff.ModeNoFilter, []report.Annotation{onAdded, onContext}, []report.Annotation{inGap}, []string{untouched.Title}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			f := newFixture(t, func(c *Config, o *Options) { o.Filter = tt.mode })
+			var comments []map[string]any
+			for _, a := range tt.inline {
+				comments = append(comments, inline(a))
+			}
+			f.srv.Expect(
+				apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/files", Query: "per_page=100", Reply: filesReply},
+				apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: `[]`},
+				apitest.Call{Method: "POST", Path: "/repos/o/r/pulls/7/reviews", Body: apitest.JSON(map[string]any{
+					"commit_id": head, "event": "COMMENT",
+					"body":     fmt.Sprintf("**lockstep** found %s on the lines this pull request changes.", plural(len(tt.inline)+len(tt.onFile), "new finding")),
+					"comments": comments}), Reply: `{"id": 1}`},
+			)
+			for _, a := range tt.onFile {
+				f.srv.Expect(apitest.Call{Method: "POST", Path: "/repos/o/r/pulls/7/comments", Body: apitest.JSON(map[string]any{
+					"body": comment(a, false), "commit_id": head, "path": a.Path, "subject_type": "file"}), Status: 201, Reply: `{"id": 2}`})
+			}
+			if err := f.pub.Publish(context.Background(), &report.Report{Annotations: all, ReviewStage: report.StageLint}); err != nil {
+				t.Fatal(err)
+			}
+			f.srv.Verify()
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(f.stdout.String()), "\n") {
+				if _, msg, ok := strings.Cut(strings.TrimPrefix(l, "::"), "::"); ok {
+					got = append(got, msg)
+				}
+			}
+			if d := cmp.Diff(tt.annotated, got); d != "" {
+				t.Errorf("annotations (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// The real client behind report/retry: a primary rate limit waits for
+// X-RateLimit-Reset, a secondary one for Retry-After, each request is sent
+// again with its body, and a reset too far away gives up at once with the
+// one line that says until when.
+func TestRateLimits(t *testing.T) {
+	srv := apitest.New(t)
+	var waits []time.Duration
+	tr := &retry.Transport{Base: srv.Client().Transport, Sleep: func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d.Round(time.Second))
+		return nil
+	}}
+	p, err := New(Config{APIURL: srv.URL(), Owner: "o", Repo: "r", Token: token, SHA: head, RunURL: runs}, Options{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := apitest.JSON(map[string]any{"state": "success", "context": "lockstep/gate", "description": "open", "target_url": runs})
+	soon := strconv.FormatInt(time.Now().Add(20*time.Second).Unix(), 10)
+	later := time.Now().Add(time.Hour)
+	srv.Expect(
+		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + head, Body: body, Status: 403,
+			Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {soon}}, Reply: `{"message": "API rate limit exceeded"}`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + head, Body: body, Status: 403,
+			Header: http.Header{"Retry-After": {"3"}}, Reply: `{"message": "You have exceeded a secondary rate limit"}`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + head, Body: body, Status: 201, Reply: `{}`},
+	)
+	st := report.Report{Statuses: []report.Status{{Stage: report.StageGate, State: report.StateSuccess, Description: "open"}}}
+	if err := p.Publish(context.Background(), &st); err != nil {
+		t.Fatalf("Publish = %v", err)
+	}
+	srv.Verify()
+	if len(waits) != 2 || waits[0] < 19*time.Second || waits[0] > 22*time.Second || waits[1] != 3*time.Second {
+		t.Errorf("waits = %v; want about 21s (the reset, plus a second) then 3s (Retry-After)", waits)
+	}
+
+	waits = nil
+	srv.Expect(apitest.Call{Method: "POST", Path: "/repos/o/r/statuses/" + head, Body: body, Status: 403,
+		Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {strconv.FormatInt(later.Unix(), 10)}}, Reply: `{"message": "API rate limit exceeded"}`})
+	err = p.Publish(context.Background(), &st)
+	if !errors.Is(err, report.ErrUnavailable) || !strings.Contains(err.Error(), "GitHub: set the status lockstep/gate: rate limited until "+later.Format("15:04:05")) {
+		t.Errorf("Publish = %v; want ErrUnavailable saying until when", err)
+	}
+	if len(waits) != 0 {
+		t.Errorf("waits = %v; want none for a reset an hour away", waits)
 	}
 }

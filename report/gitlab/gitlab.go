@@ -238,6 +238,9 @@ type thread struct {
 	d        *gl.Discussion
 	fp       string
 	resolved bool
+	// acknowledged: someone other than lockstep resolved the thread while
+	// its finding stands (accepted, or won't fix); it is not opened again.
+	acknowledged bool
 }
 
 // discussions opens a thread per new finding on the diff and resolves the
@@ -261,9 +264,12 @@ func (p *Publisher) discussions(ctx context.Context, stage report.Stage, anns []
 	if err != nil {
 		return err
 	}
+	// A thread counts while it is open, or when a person resolved it: the
+	// finding is not posted again. One lockstep resolved (its finding was
+	// gone) does not: a finding that comes back gets a new thread.
 	live := map[string]bool{}
 	for _, t := range existing {
-		if !t.resolved {
+		if !t.resolved || t.acknowledged {
 			live[t.fp] = true
 		}
 	}
@@ -338,7 +344,10 @@ func (p *Publisher) threads(ctx context.Context, id *identity, stage report.Stag
 			if !ok || st != stage {
 				continue
 			}
-			out = append(out, &thread{d: d, fp: fp, resolved: d.Notes[0].Resolved})
+			n := d.Notes[0]
+			by := n.ResolvedBy.Username
+			out = append(out, &thread{d: d, fp: fp, resolved: n.Resolved,
+				acknowledged: n.Resolved && by != "" && !strings.EqualFold(by, n.Author.Username)})
 		}
 		if resp.NextPage == 0 {
 			return out, nil
@@ -530,6 +539,9 @@ func (p *Publisher) dotenv(out report.Outputs) error {
 	return nil
 }
 
+// jobTokenHint says what to do when CI_JOB_TOKEN was all there was.
+const jobTokenHint = "CI_JOB_TOKEN may not use the merge request and commit status APIs: set GITLAB_TOKEN to a project access token with the api scope and Developer access"
+
 // apiError names what failed and classifies it with report's sentinels.
 func (p *Publisher) apiError(what string, err error) error {
 	if what != "" {
@@ -543,14 +555,15 @@ func (p *Publisher) apiError(what string, err error) error {
 		code := er.Response.StatusCode
 		msg := message(er)
 		switch {
+		case p.cfg.JobToken && (code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound):
+			// GitLab answers a job token on an endpoint it may not use as
+			// if there were no token at all (401); the runner's token is
+			// never the one that is wrong.
+			return &apiErr{what, msg + " (" + jobTokenHint + ")", report.ErrPermission}
 		case code == http.StatusUnauthorized:
 			return &apiErr{what, msg + " (the token is invalid or expired)", report.ErrToken}
 		case code == http.StatusForbidden, code == http.StatusNotFound:
-			hint := " (the token needs the api scope and Developer access"
-			if p.cfg.JobToken {
-				hint += "; CI_JOB_TOKEN cannot write merge request notes: set GITLAB_TOKEN"
-			}
-			return &apiErr{what, msg + hint + ")", report.ErrPermission}
+			return &apiErr{what, msg + " (the token needs the api scope and Developer access)", report.ErrPermission}
 		}
 		return &apiErr{what, msg, report.ErrUnavailable}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

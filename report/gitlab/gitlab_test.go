@@ -192,10 +192,11 @@ func TestJobTokenAndFallbacks(t *testing.T) {
 		apitest.Call{Method: "GET", Path: mr + "/diffs", Query: "per_page=100", Status: 404, Reply: `{"message": "404 Not Found"}`},
 		apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: `[]`},
 		apitest.Call{Method: "POST", Path: mr + "/discussions", Body: apitest.JSON(map[string]any{"body": body(annIndex, "suggestion:-0+0"), "position": fallback}),
-			Status: 403, Reply: `{"message": "403 Forbidden"}`},
+			// GitLab treats a job token on an endpoint it may not use as no token
+			Status: 401, Reply: `{"message": "401 Unauthorized"}`},
 	)
 	err := p.Publish(context.Background(), &report.Report{Annotations: []report.Annotation{annIndex, annNotNull}, ReviewStage: report.StageLint})
-	if !errors.Is(err, report.ErrPermission) || !strings.Contains(err.Error(), "CI_JOB_TOKEN cannot write merge request notes: set GITLAB_TOKEN") {
+	if !errors.Is(err, report.ErrPermission) || err.Error() != "GitLab: open a thread on migrations/002_index.up.sql:1: 401 Unauthorized (CI_JOB_TOKEN may not use the merge request and commit status APIs: set GITLAB_TOKEN to a project access token with the api scope and Developer access)" {
 		t.Fatalf("Publish = %v; want a permission error with the job-token hint", err)
 	}
 	for _, r := range srv.Requests() {
@@ -298,5 +299,65 @@ func TestPositionShape(t *testing.T) {
 		if _, ok := v[k]; !ok {
 			t.Errorf("position lacks %s", k)
 		}
+	}
+}
+
+// A thread a person resolved while its finding stands is an answer (won't
+// fix, accepted): it is not opened again. A thread lockstep resolved
+// itself (the finding was gone) whose finding is back gets a new one.
+func TestResolvedThreads(t *testing.T) {
+	srv := apitest.New(t)
+	p := newPublisher(t, srv, nil)
+	me := map[string]any{"username": "lockstep-bot"}
+	srv.Expect(apitest.Call{Method: "GET", Path: "/api/v4/user", Reply: `{"id": 9, "username": "lockstep-bot"}`},
+		apitest.Call{Method: "GET", Path: mr + "/versions", Reply: versionsReply},
+		apitest.Call{Method: "GET", Path: mr + "/diffs", Query: "per_page=100", Reply: diffsReply},
+		apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: apitest.JSON([]map[string]any{
+			{"id": "by-alice", "notes": []map[string]any{{"id": 1, "body": body(annIndex, "suggestion:-0+0"), "author": me,
+				"resolvable": true, "resolved": true, "resolved_by": map[string]any{"username": "alice"}}}},
+			{"id": "by-me", "notes": []map[string]any{{"id": 2, "body": body(annNotNull, "suggestion:-0+1"), "author": me,
+				"resolvable": true, "resolved": true, "resolved_by": me}}},
+		})},
+		apitest.Call{Method: "POST", Path: mr + "/discussions", Body: apitest.JSON(map[string]any{
+			"body": body(annNotNull, "suggestion:-0+1"), "position": position(annNotNull.Path, annNotNull.Path, 2, 0)}), Status: 201, Reply: `{"id": "new"}`},
+	)
+	if err := p.Publish(context.Background(), &report.Report{Annotations: []report.Annotation{annIndex, annNotNull}, ReviewStage: report.StageLint}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFilterModes: which findings become threads for each --filter mode.
+// A thread sits on a line, so file and nofilter add nothing outside the
+// hunks (the Code Quality report lists those).
+func TestFilterModes(t *testing.T) {
+	onContext := report.Annotation{Path: "migrations/001_users.up.sql", Line: 4, Level: report.LevelWarning, Rule: "b", Title: "on a context line"}
+	inGap := report.Annotation{Path: "migrations/001_users.up.sql", Line: 10, Level: report.LevelWarning, Rule: "c", Title: "between the hunks"}
+	untouched := report.Annotation{Path: "migrations/000_init.up.sql", Line: 1, Level: report.LevelWarning, Rule: "d", Title: "not in the diff"}
+	thread := map[string]apitest.Call{
+		"added":   {Method: "POST", Path: mr + "/discussions", Body: apitest.JSON(map[string]any{"body": body(annIndex, "suggestion:-0+0"), "position": position(annIndex.Path, annIndex.Path, 1, 0)}), Status: 201, Reply: `{"id": "a"}`},
+		"context": {Method: "POST", Path: mr + "/discussions", Body: apitest.JSON(map[string]any{"body": body(onContext, "suggestion:-0+0"), "position": position(onContext.Path, onContext.Path, 4, 4)}), Status: 201, Reply: `{"id": "b"}`},
+	}
+	for mode, want := range map[diff.Mode][]string{
+		diff.ModeAdded:       {"added"},
+		diff.ModeDiffContext: {"added", "context"},
+		diff.ModeFile:        {"added", "context"},
+		diff.ModeNoFilter:    {"added", "context"},
+	} {
+		t.Run(string(mode), func(t *testing.T) {
+			srv := apitest.New(t)
+			p := newPublisher(t, srv, func(c *Config, o *Options) { o.Filter = mode; o.Username = "lockstep-bot" })
+			srv.Expect(
+				apitest.Call{Method: "GET", Path: mr + "/versions", Reply: versionsReply},
+				apitest.Call{Method: "GET", Path: mr + "/diffs", Query: "per_page=100", Reply: diffsReply},
+				apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: `[]`},
+			)
+			for _, w := range want {
+				srv.Expect(thread[w])
+			}
+			r := &report.Report{Annotations: []report.Annotation{annIndex, onContext, inGap, untouched}, ReviewStage: report.StageLint}
+			if err := p.Publish(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -4,7 +4,9 @@
 # sample service's migrations as its main branch and a pull request that
 # adds the newest one; `lockstep lint --since main --report local` then
 # writes the sticky comment, the review comments (only on the lines the pull
-# request adds) and the job summary.
+# request adds) and the job summary. A `lockstep plan --dry-run` after it
+# adds its own section to the same sticky comment, leaving lint's as it was,
+# as each stage does on the pull request.
 #
 # Usage: testdata/demo/report.sh BIN OUT
 set -euo pipefail
@@ -48,6 +50,11 @@ code=0
 (cd "$repo" && "$bin" lint migrations --since main --report local --report-dir "$out") || code=$?
 echo "lint exit code: $code (1 = findings at or above --fail-on)"
 if [ "$code" -gt 1 ]; then exit "$code"; fi
+if grep -q 'captured_at  *timestamp$' "$repo"/migrations/*.sql 2>/dev/null; then
+  echo
+  echo "the next stage adds its section: lockstep plan change-column-type payments.captured_at timestamptz --dry-run --report local:"
+  (cd "$repo" && "$bin" plan change-column-type payments.captured_at timestamptz --dry-run --report local --report-dir "$out" >/dev/null)
+fi
 echo
 echo "what lockstep would post:"
 for f in "$out"/*.md; do
