@@ -313,6 +313,11 @@ func (c *Catalog) apply(s *Statement, o Origin) {
 				c.tables[name] = &Table{Schema: schemaOf(cs.Into.Rel), Name: cs.Into.Rel.Relname, Origin: o}
 			}
 		}
+	case n.GetSelectStmt() != nil && n.GetSelectStmt().IntoClause != nil && n.GetSelectStmt().IntoClause.Rel != nil && s.Via == nil:
+		// SELECT ... INTO t creates t like CREATE TABLE t AS (in PL/pgSQL,
+		// INTO assigns variables instead: top-level statements only).
+		rel := n.GetSelectStmt().IntoClause.Rel
+		c.tables[QualifiedName(rel)] = &Table{Schema: schemaOf(rel), Name: rel.Relname, Origin: o}
 	case n.GetViewStmt() != nil:
 		c.views[QualifiedName(n.GetViewStmt().View)] = o
 	case n.GetAlterTableStmt() != nil:

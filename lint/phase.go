@@ -146,8 +146,10 @@ func alterTablePhase(p *Pass, at *pg.AlterTableStmt) Phase {
 			// DROP DEFAULT (or SET DEFAULT NULL) on a NOT NULL column fails the
 			// old release's inserts, which omit the column, even when the
 			// column is new: contract.
+			// Unless the same transaction sets a new one (drop-default-on-not-null).
 			if nonNull(cmd.Def) == nil {
-				if col := t.Column(cmd.Name); col != nil && col.NotNull && !col.Identity && !col.Generated {
+				if col := t.Column(cmd.Name); col != nil && col.NotNull && !col.Identity && !col.Generated &&
+					!defaultRestoredInTx(p, at, cmd) {
 					raise(Contract)
 					continue
 				}

@@ -11,9 +11,15 @@ CREATE/DROP DATABASE and ALTER SYSTEM refuse to run inside a transaction block. 
 postgres driver sends a whole file as one query string, and PostgreSQL runs a string of several
 statements as one implicit transaction, so such a statement fails ("cannot run inside a
 transaction block") unless it is the only statement of its file. Inside BEGIN ... COMMIT or a
-DO block it fails in every runner. Before PostgreSQL 12 ALTER TYPE ... ADD VALUE is one of them.`,
+DO block it fails in every runner. Before PostgreSQL 12 ALTER TYPE ... ADD VALUE is one of them.
+So is CLUSTER ... USING of a partitioned table from PostgreSQL 15 (which clusters each partition
+in a transaction of its own; before 15 it refuses partitioned tables altogether, which the cluster
+rule reports), known from the replayed history.`,
 	Check: func(p *Pass) {
 		what, ok := nonTransactional(p.Node(), p.PGVersion())
+		if !ok {
+			what, ok = clusterOfPartitioned(p)
+		}
 		if !ok {
 			return
 		}
@@ -38,4 +44,20 @@ DO block it fails in every runner. Before PostgreSQL 12 ALTER TYPE ... ADD VALUE
 		}
 		p.Report(f)
 	},
+}
+
+// clusterOfPartitioned reports CLUSTER ... USING of a table the catalog knows
+// as partitioned: from PostgreSQL 15 it runs one transaction per partition,
+// so PostgreSQL refuses it inside a transaction block ("CLUSTER cannot run
+// inside a transaction block"). Without USING, or before 15, it fails
+// whatever the transaction (the cluster rule's finding).
+func clusterOfPartitioned(p *Pass) (string, bool) {
+	cs := p.Node().GetClusterStmt()
+	if cs == nil || cs.Relation == nil || cs.Indexname == "" || p.PGVersion() < 15 {
+		return "", false
+	}
+	if t := p.Catalog.Table(cs.Relation); t != nil && t.Partitioned {
+		return "CLUSTER of a partitioned table", true
+	}
+	return "", false
 }

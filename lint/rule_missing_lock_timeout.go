@@ -18,7 +18,9 @@ runner retry (lockstep migrate retries with backoff). It is reported once per fi
 first statement that needs it. It does not fire when lint.assume_lock_timeout says the timeout
 comes from the migration role or the runner, nor for CONCURRENTLY operations (their lock
 blocks no traffic), so a file holding only CREATE INDEX CONCURRENTLY, which cannot carry a
-SET of its own under golang-migrate, needs nothing.`,
+SET of its own under golang-migrate, needs nothing. A statement that blocks traffic but must be
+alone in its file too (VACUUM FULL, CLUSTER of a partitioned table) is still reported, with the
+timeout on the migration role or the connection as the fix.`,
 	Check: func(p *Pass) {
 		if p.Config.AssumeLockTimeout || p.Tx.LockTimeout.Set() || p.Stmt.Via != nil {
 			return
@@ -44,14 +46,41 @@ SET of its own under golang-migrate, needs nothing.`,
 		if p.Tx.LocalOutsideTx > 0 {
 			msg += fmt.Sprintf(" (the SET LOCAL at line %d has no effect outside a transaction: use SET)", p.Tx.LocalOutsideTx)
 		}
-		p.Report(Finding{
+		f := Finding{
 			Message:    msg,
 			Lock:       lk,
 			Breaks:     BreaksAvailability,
 			Fix:        set + "\n" + strings.TrimSpace(p.Stmt.Text()) + ";",
 			Suggestion: set + "\n" + p.StatementLines(),
-		})
+		}
+		if what, ok := aloneNonTransactional(p); ok {
+			f.Message += "; " + what + " must be alone in its file under golang-migrate, so the timeout has to come from the migration role or the connection"
+			f.Fix, f.Suggestion = roleTimeoutFix("lock_timeout", "2s"), ""
+		}
+		p.Report(f)
 	},
+}
+
+// aloneNonTransactional reports whether the statement refuses a transaction
+// block and is alone in a golang-migrate file, as it has to be: a SET in
+// front of it would make the file two statements, which golang-migrate
+// sends as one implicit transaction, and break it. It names the statement.
+func aloneNonTransactional(p *Pass) (string, bool) {
+	if p.Config.Runner != RunnerGolangMigrate || !p.OnlyStatement() {
+		return "", false
+	}
+	if what, ok := nonTransactional(p.Node(), p.PGVersion()); ok {
+		return what, true
+	}
+	return clusterOfPartitioned(p)
+}
+
+// roleTimeoutFix sets a timeout where a file that must hold one statement
+// gets it from: the role the migrations run as, or the connection.
+func roleTimeoutFix(setting, value string) string {
+	return fmt.Sprintf(`-- not in this file (a SET would share its transaction): once, as the role that runs the migrations
+ALTER ROLE CURRENT_USER SET %[1]s = '%[2]s';
+-- or in the migration URL: ...?options=-c%%20%[1]s%%3D%[2]s`, setting, value)
 }
 
 // verb names the statement for messages: "ALTER TABLE", "CREATE INDEX", ...

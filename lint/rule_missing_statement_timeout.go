@@ -60,7 +60,7 @@ nothing: set statement_timeout on the migration role).`,
 		if p.Stmt.Via != nil {
 			text = p.Stmt.Via.Text() // the SET goes before the DO block or the call
 		}
-		p.Report(Finding{
+		f := Finding{
 			Message: fmt.Sprintf("%s %s %s %s, and no statement_timeout is set: if %s is larger than expected, %s wait until it finishes",
 				verb(p), costVerb(long.Cost), target, what, target, blocked),
 			Lock:   lk,
@@ -68,7 +68,12 @@ nothing: set statement_timeout on the migration role).`,
 			Breaks: BreaksAvailability,
 			Fix: set + " -- sized to the table: long enough for the work, short enough to give the lock back\n" +
 				strings.TrimSpace(text) + ";",
-		})
+		}
+		if what, ok := aloneNonTransactional(p); ok {
+			f.Message += "; " + what + " must be alone in its file under golang-migrate, so the timeout has to come from the migration role or the connection"
+			f.Fix = roleTimeoutFix("statement_timeout", "15min")
+		}
+		p.Report(f)
 	},
 }
 

@@ -1,0 +1,1 @@
+CLUSTER events; -- want: cluster "fails: a partitioned table has no clustered index"
