@@ -29,6 +29,8 @@ demo: deps build
 # lockstep against the peers, side by side; prints ratios.
 bench: deps build
 	@./bench/lint.sh $(BIN)
+bench-backfill: deps
+	@GO=$(GO) ./bench/backfill.sh
 
 fuzz:
 	$(GO) test ./lint -run '^$$' -fuzz FuzzLint -fuzztime 60s
