@@ -1,9 +1,9 @@
 package lint
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -109,6 +109,29 @@ func (f *File) Later() []*File {
 		return nil
 	}
 	return f.run.from(f.pos + 1)
+}
+
+// laterVersions returns the golang-migrate versions of the files after f in
+// the run (those whose names carry one), from their names alone: unlike
+// Later it waits for no parse.
+func (f *File) laterVersions() []uint64 {
+	if f.run == nil {
+		return nil
+	}
+	all, _ := f.run.memo["versions"].([]uint64)
+	if all == nil {
+		all = make([]uint64, len(f.run.inputs))
+		for i, in := range f.run.inputs {
+			if in.Scratch {
+				continue
+			}
+			if m := migrationName.FindStringSubmatch(filepath.Base(in.Path)); m != nil {
+				all[i], _ = strconv.ParseUint(m[1], 10, 64)
+			}
+		}
+		f.run.memo["versions"] = all
+	}
+	return all[f.pos+1:]
 }
 
 // runMemo returns what build derives from every file of the run (in order;
@@ -353,13 +376,9 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 		return &SyntaxError{Pos: Pos{File: st.source.Path, Line: line, Col: col, EndLine: line, EndCol: col},
 			Msg: "in " + ctx + ": " + msg}
 	}
-	var root []any
-	if err := json.Unmarshal([]byte(js), &root); err != nil {
-		return nil
-	}
 	x := &plExtractor{st: st, body: body, bodyOff: bodyOff, ctx: ctx}
-	for _, r := range root {
-		x.walk(r, false)
+	if walkPLJSON(js, x) != nil {
+		return nil
 	}
 	if isDo {
 		st.nested = x.out
@@ -510,48 +529,6 @@ type plExtractor struct {
 var plLoops = map[string]bool{
 	"PLpgSQL_stmt_loop": true, "PLpgSQL_stmt_while": true, "PLpgSQL_stmt_fori": true, "PLpgSQL_stmt_fors": true,
 	"PLpgSQL_stmt_forc": true, "PLpgSQL_stmt_foreach_a": true, "PLpgSQL_stmt_dynfors": true,
-}
-
-func (x *plExtractor) walk(v any, inLoop bool) {
-	switch t := v.(type) {
-	case []any:
-		for _, e := range t {
-			x.walk(e, inLoop)
-		}
-	case map[string]any:
-		for k, e := range t {
-			switch k {
-			case "PLpgSQL_stmt_execsql":
-				if q := exprQuery(e, "sqlstmt"); q != "" {
-					x.add(q, lineno(e), inLoop, false)
-				}
-				continue
-			case "PLpgSQL_stmt_dynexecute":
-				q := exprQuery(e, "query")
-				if lit, ok := sqlStringLiteral(q); ok {
-					x.add(lit, lineno(e), inLoop, true)
-				} else {
-					x.opaque = append(x.opaque, x.lineOffset(lineno(e)))
-				}
-				continue
-			}
-			x.walk(e, inLoop || plLoops[k])
-		}
-	}
-}
-
-func exprQuery(v any, field string) string {
-	m, _ := v.(map[string]any)
-	e, _ := m[field].(map[string]any)
-	pe, _ := e["PLpgSQL_expr"].(map[string]any)
-	q, _ := pe["query"].(string)
-	return q
-}
-
-func lineno(v any) int {
-	m, _ := v.(map[string]any)
-	f, _ := m["lineno"].(float64)
-	return int(f)
 }
 
 // sqlStringLiteral returns the value of an expression that is one string

@@ -62,12 +62,7 @@ func cloneCmd(c *pg.AlterTableCmd) *pg.AlterTableCmd { return proto.Clone(c).(*p
 
 // identSQL quotes an identifier as PostgreSQL needs it.
 func identSQL(name string) string {
-	out, err := deparseNode(&pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{
-		Fields: []*pg.Node{pg.MakeStrNode(name)}}}})
-	if err != nil {
-		return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-	}
-	return out
+	return sqlIdent(name)
 }
 
 // relSQL renders a qualified catalog name for SQL (public. dropped).

@@ -218,11 +218,9 @@ func splitNames(f *File, groups []phaseGroup) (names []string, taken string) {
 	}
 	v, _ := strconv.ParseUint(m[1], 10, 64)
 	next := uint64(0) // the next version of the run, 0 for none
-	for _, l := range f.Later() {
-		if lm := migrationName.FindStringSubmatch(filepath.Base(l.Source.Path)); lm != nil {
-			if lv, err := strconv.ParseUint(lm[1], 10, 64); err == nil && lv > v && (next == 0 || lv < next) {
-				next = lv
-			}
+	for _, lv := range f.laterVersions() {
+		if lv > v && (next == 0 || lv < next) {
+			next = lv
 		}
 	}
 	for i, g := range groups[1:] {
