@@ -30,7 +30,11 @@ the same file or an unreleased one have no rows to protect and are not flagged.`
 				add := cloneCmd(cmd)
 				ac := add.Def.GetConstraint()
 				ac.SkipValidation, ac.InitiallyValid, ac.Conname = true, false, name
-				checkReport(p, at, con.Location, name, "", alterSQL(at, add))
+				plan := ""
+				if !con.IsNoInherit && con.RawExpr != nil {
+					plan = planFixLine("add-check", []string{rvSQL(at.Relation), identSQL(name), deparseExpr(con.RawExpr)})
+				}
+				checkReport(p, at, con.Location, name, "", plan, alterSQL(at, add))
 			case pg.AlterTableType_AT_AddColumn:
 				cd := cmd.Def.GetColumnDef()
 				if cd == nil {
@@ -54,14 +58,16 @@ the same file or an unreleased one have no rows to protect and are not flagged.`
 					check := &pg.Constraint{Contype: pg.ConstrType_CONSTR_CHECK, Conname: name, RawExpr: con.RawExpr, SkipValidation: true}
 					addCheck := &pg.AlterTableCmd{Subtype: pg.AlterTableType_AT_AddConstraint,
 						Def: &pg.Node{Node: &pg.Node_Constraint{Constraint: check}}, Behavior: pg.DropBehavior_DROP_RESTRICT}
-					checkReport(p, at, con.Location, name, cd.Colname, alterSQL(at, bare, addCheck))
+					checkReport(p, at, con.Location, name, cd.Colname, "", alterSQL(at, bare, addCheck))
 				}
 			}
 		}
 	},
 }
 
-func checkReport(p *Pass, at *pg.AlterTableStmt, loc int32, name, col, notValid string) {
+// checkReport reports one CHECK added without NOT VALID; col is set for ADD
+// COLUMN ... CHECK, plan is the lockstep plan line of the fix, if any.
+func checkReport(p *Pass, at *pg.AlterTableStmt, loc int32, name, col, plan, notValid string) {
 	table := Name(at.Relation)
 	what := "the CHECK " + name
 	if col != "" {
@@ -72,7 +78,7 @@ func checkReport(p *Pass, at *pg.AlterTableStmt, loc int32, name, col, notValid 
 		Lock:    Lock{Mode: AccessExclusive, Relation: QualifiedName(at.Relation)},
 		Cost:    Scan,
 		Breaks:  BreaksAvailability,
-		Fix: "-- instant: binds new and updated rows only\n" + notValid + "\n" + laterFileNote +
+		Fix: plan + "-- instant: binds new and updated rows only\n" + notValid + "\n" + laterFileNote +
 			"-- checks the old rows under SHARE UPDATE EXCLUSIVE: reads and writes go on\n" +
 			fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s;", rvSQL(at.Relation), identSQL(name)),
 	})

@@ -85,7 +85,7 @@ func fkReport(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint, name
 	msg := fmt.Sprintf("%s checks every row of %s while holding SHARE ROW EXCLUSIVE on %s and %s: writes to both wait for the whole scan%s; add it NOT VALID and VALIDATE it in a later file",
 		what, table, table, ref, refNote)
 	validate := fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s;", rvSQL(at.Relation), identSQL(name))
-	fix := "-- instant: binds new rows only\n" + notValid + "\n" + laterFileNote +
+	fix := fkPlanLine(p, at, con, name, col) + "-- instant: binds new rows only\n" + notValid + "\n" + laterFileNote +
 		"-- checks the old rows under SHARE UPDATE EXCLUSIVE: reads and writes go on\n" + validate
 	if t != nil && t.Partitioned && p.PGVersion() < 18 {
 		msg = fmt.Sprintf("%s checks every row of the partitioned table %s while holding SHARE ROW EXCLUSIVE on it, its partitions and %s, and a partitioned table takes no NOT VALID foreign key before PostgreSQL 18", what, table, ref)
@@ -114,6 +114,45 @@ func fkReport(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint, name
 		Breaks:  BreaksAvailability,
 		Fix:     fix,
 	})
+}
+
+// fkPlanLine names lockstep plan add-foreign-key when it can write this
+// foreign key: one column of the table that exists already, referencing one
+// column, with at most an ON DELETE action; "" otherwise.
+func fkPlanLine(p *Pass, at *pg.AlterTableStmt, con *pg.Constraint, name, col string) string {
+	cols := ConstraintColumns(con)
+	if col != "" || len(cols) != 1 || len(con.FkDelSetCols) > 0 || con.Deferrable ||
+		(con.FkUpdAction != "" && con.FkUpdAction != "a") || (con.FkMatchtype != "" && con.FkMatchtype != "s") {
+		return ""
+	}
+	var ref string
+	switch len(con.PkAttrs) {
+	case 0:
+		for _, ct := range tableConstraints(p.Catalog.Table(con.Pktable)) {
+			if ct.Kind == PrimaryKey && len(ct.Columns) == 1 {
+				ref = ct.Columns[0]
+			}
+		}
+	case 1:
+		ref = strVal(con.PkAttrs[0])
+	}
+	if ref == "" {
+		return ""
+	}
+	onDelete, ok := map[string]string{"": "", "a": "", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}[con.FkDelAction]
+	if !ok {
+		return ""
+	}
+	flagName := ""
+	dflt := at.Relation.Relname + "_" + cols[0] + "_fkey"
+	if len(dflt) > 63 {
+		dflt = dflt[:63]
+	}
+	if name != dflt {
+		flagName = identSQL(name)
+	}
+	return planFixLine("add-foreign-key", []string{planColumnArg(at.Relation, cols[0]), planColumnArg(con.Pktable, ref)},
+		"--name", flagName, "--on-delete", onDelete)
 }
 
 // refSQL renders REFERENCES' target: table (cols).

@@ -84,7 +84,7 @@ func uniqueFinding(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint,
 			relSQL(qualify(ix.Schema, ix.Name)) + "'::regclass)\n" + usingIndexSQL(at, pg.ConstrType_CONSTR_UNIQUE, name, ix.Name, con)
 		return f
 	}
-	fix := ""
+	fix := uniquePlanLine(at, con, name, cols, addColumn)
 	if addColumn != "" {
 		fix = "-- 1: the column alone (instant)\n" + addColumn + "\n"
 	}
@@ -93,6 +93,30 @@ func uniqueFinding(p *Pass, at *pg.AlterTableStmt, t *Table, con *pg.Constraint,
 		usingIndexSQL(at, pg.ConstrType_CONSTR_UNIQUE, name, name, con)
 	f.Fix = fix
 	return f
+}
+
+// uniquePlanLine names lockstep plan add-unique when it can write this
+// constraint: on columns the table has already, a plain btree index with no
+// INCLUDE, storage options, tablespace, NULLS NOT DISTINCT or deferral;
+// "" otherwise.
+func uniquePlanLine(at *pg.AlterTableStmt, con *pg.Constraint, name string, cols []string, addColumn string) string {
+	if addColumn != "" || len(cols) == 0 || (con != nil && (con.NullsNotDistinct || len(con.Including) > 0 ||
+		len(con.Options) > 0 || con.Indexspace != "" || con.Deferrable)) {
+		return ""
+	}
+	arg := planColumnArg(at.Relation, cols[0])
+	for _, c := range cols[1:] {
+		arg += "," + identSQL(c)
+	}
+	flagName := ""
+	dflt := strings.Join(append(append([]string{at.Relation.Relname}, cols...), "key"), "_")
+	if len(dflt) > 63 {
+		dflt = dflt[:63]
+	}
+	if name != dflt {
+		flagName = identSQL(name)
+	}
+	return planFixLine("add-unique", []string{arg}, "--name", flagName)
 }
 
 // originOrUnknown says where an object was created.

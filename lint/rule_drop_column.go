@@ -55,7 +55,7 @@ flagged.`,
 				Message: msg,
 				Lock:    p.LockOn(QualifiedName(at.Relation)),
 				Breaks:  BreaksOld,
-				Fix: fmt.Sprintf(`-- release N: ship code that no longer reads or writes %s (ORMs: mark it ignored)
+				Fix: dropColumnPlanLine(at.Relation, table, cmd.Name) + fmt.Sprintf(`-- release N: ship code that no longer reads or writes %s (ORMs: mark it ignored)
 -- release N+1, contract phase, once no instance of a release before N runs:
 -- lockstep:phase contract
 ALTER TABLE %s DROP COLUMN %s;`, name, Name(at.Relation), cmd.Name),
@@ -67,6 +67,17 @@ ALTER TABLE %s DROP COLUMN %s;`, name, Name(at.Relation), cmd.Name),
 			p.ReportAt(-1, f)
 		}
 	},
+}
+
+// dropColumnPlanLine names lockstep plan drop-column, unless the column is
+// part of the primary key, which plan refuses to drop.
+func dropColumnPlanLine(rv *pg.RangeVar, t *Table, col string) string {
+	for _, ct := range tableConstraints(t) {
+		if ct.Kind == PrimaryKey && contains(ct.Columns, col) {
+			return ""
+		}
+	}
+	return planFixLine("drop-column", []string{planColumnArg(rv, col)})
 }
 
 // declaredPhase reads the file's -- lockstep:phase header.

@@ -27,30 +27,37 @@ var fixCases = []struct {
 	{"add-foreign-key", "add-foreign-key-not-valid-missing", "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);"},
 	{"add-unique", "add-unique-constraint", "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_key UNIQUE (owner);"},
 	{"add-check", "add-check-not-valid-missing", "ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);"},
+	// The flags and the shell quoting of the arguments.
+	{"add-foreign-key", "add-foreign-key-not-valid-missing", "ALTER TABLE orders ADD FOREIGN KEY (account_id) REFERENCES accounts ON DELETE SET NULL;"},
+	{"add-unique", "add-unique-constraint", "ALTER TABLE accounts ADD UNIQUE (owner, plan);"},
+	{"add-check", "add-check-not-valid-missing", "ALTER TABLE users ADD CONSTRAINT users_status_known CHECK (status IN ('active', 'gone'));"},
+	{"add-check", "add-check-not-valid-missing", "ALTER TABLE orders ADD CONSTRAINT orders_note_plain CHECK (note <> '$x');"},
 }
 
 // fixPending lists the rules whose Fix text does not name their plan yet
 // (lint/ is owned elsewhere): the test logs them instead of failing, and
 // fails once one does, so that it is taken off the list and checked.
-var fixPending = map[string]string{
-	"drop-column":                       "no lockstep plan drop-column in the fix",
-	"add-foreign-key-not-valid-missing": "no lockstep plan add-foreign-key in the fix",
-	"add-unique-constraint":             "no lockstep plan add-unique in the fix",
-	"add-check-not-valid-missing":       "no lockstep plan add-check in the fix",
-}
+var fixPending = map[string]string{}
 
 // planCommand finds "lockstep plan KIND ARGS" in a fix, up to " writes" or
 // the end of the line.
 var planCommand = regexp.MustCompile(`(?m)lockstep plan ([a-z-]+)(.*?)(?: writes\b|$)`)
 
 // shellWords splits the arguments of a command line as sh does for plain
-// words and single- or double-quoted ones.
+// words, single- or double-quoted ones and backslash escapes outside quotes
+// (a single quote inside single quotes is spelled as quote, backslash,
+// quote, quote).
 func shellWords(s string) []string {
 	var out []string
 	var cur strings.Builder
-	in, quote := false, rune(0)
+	in, quote, escaped := false, rune(0), false
 	for _, r := range s {
 		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case quote == 0 && r == '\\':
+			escaped, in = true, true
 		case quote != 0 && r == quote:
 			quote = 0
 		case quote != 0:
@@ -75,8 +82,8 @@ func shellWords(s string) []string {
 }
 
 func TestShellWords(t *testing.T) {
-	got := strings.Join(shellWords(` orders  c 'amount > 0' "a b"`), "|")
-	if want := "orders|c|amount > 0|a b"; got != want {
+	got := strings.Join(shellWords(` orders  c 'amount > 0' "a b" 'it'\''s' "x = 'y'"`), "|")
+	if want := "orders|c|amount > 0|a b|it's|x = 'y'"; got != want {
 		t.Errorf("shellWords = %q; want %q", got, want)
 	}
 }
@@ -133,6 +140,9 @@ func TestLintFixPointsAtPlan(t *testing.T) {
 			if !found {
 				t.Fatalf("lint reports no %s finding on %q", c.rule, c.sql)
 			}
+			if m := planCommand.FindString(fix); m != "" {
+				t.Log(m)
+			}
 			problem := fixProblem(h, c.kind, fix)
 			reason, pending := fixPending[c.rule]
 			switch {
@@ -158,7 +168,11 @@ func fixProblem(h *History, kind, fix string) string {
 	if m[1] != kind {
 		return fmt.Sprintf("the fix names %q; want lockstep plan %s", cmd, kind)
 	}
-	p, err := Generate(h, Request{Kind: m[1], Args: shellWords(m[2])}, Config{Now: fixedNow})
+	req, err := planRequest(m[1], shellWords(m[2]))
+	if err != nil {
+		return fmt.Sprintf("the fix's %q: %v", cmd, err)
+	}
+	p, err := Generate(h, req, Config{Now: fixedNow})
 	if err != nil {
 		return fmt.Sprintf("the fix's %q is refused by plan: %v", cmd, err)
 	}
@@ -166,4 +180,34 @@ func fixProblem(h *History, kind, fix string) string {
 		return fmt.Sprintf("the fix's %q plans no file", cmd)
 	}
 	return ""
+}
+
+// planRequest reads the words after lockstep plan KIND as the command does:
+// arguments, and the flags a fix may name (--name, --on-delete, --column,
+// --key, --default, --fill), as --flag VALUE or --flag=VALUE.
+func planRequest(kind string, words []string) (Request, error) {
+	req := Request{Kind: kind}
+	flags := map[string]*string{"--name": &req.Name, "--on-delete": &req.OnDelete, "--column": &req.Column,
+		"--key": &req.Key, "--default": &req.Default, "--fill": &req.Fill}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if !strings.HasPrefix(w, "--") {
+			req.Args = append(req.Args, w)
+			continue
+		}
+		name, value, hasValue := strings.Cut(w, "=")
+		dst, ok := flags[name]
+		if !ok {
+			return req, fmt.Errorf("unknown flag %s", name)
+		}
+		if !hasValue {
+			if i+1 >= len(words) {
+				return req, fmt.Errorf("flag %s needs a value", name)
+			}
+			i++
+			value = words[i]
+		}
+		*dst = value
+	}
+	return req, nil
 }
