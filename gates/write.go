@@ -217,7 +217,11 @@ func (d *Decision) Report() *report.Report {
 	for _, w := range d.Warnings {
 		fmt.Fprintf(&md, "\n> warning: %s\n", mdCell(w))
 	}
-	outputs := report.Outputs{"open": fmt.Sprint(d.Open), "closed_by": strings.Join(d.Closed(), ",")}
+	gate := "open"
+	if !d.Open {
+		gate = "closed"
+	}
+	outputs := report.Outputs{"gate": gate, "open": fmt.Sprint(d.Open), "closed_by": strings.Join(d.Closed(), ",")}
 	if d.NextOpen != nil {
 		outputs["next_open"] = d.NextOpen.Format(time.RFC3339)
 	}

@@ -2,7 +2,8 @@
 # Demo stage "gate": may this deploy start now? One gate open (Thursday
 # morning, inside the window, error budget left) and one closed (Friday
 # evening: the friday-evening freeze, outside the window), each with its
-# reasons, and an emergency override refused and accepted. Deterministic: every
+# reasons, and an emergency override refused and accepted. Production also
+# asks finish_before_close of a 45-minute rollout; staging has no window. Deterministic: every
 # decision is made --at a fixed time, against a Prometheus loaded with a
 # fixed history.
 #
@@ -83,6 +84,9 @@ gates:
     never: [migration_risk]
 $budget
   environments:
+    production:
+      finish_before_close: true
+      rollout_duration: 45m
     staging:
       windows: []
       freezes: []
