@@ -124,11 +124,15 @@ func findingLines(fs []jsonFinding) ([][]byte, error) {
 			var out, buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false) // SQL is full of < and >
-			for i := c * len(fs) / n; i < (c+1)*len(fs)/n; i++ {
+			lo, hi := c*len(fs)/n, (c+1)*len(fs)/n
+			for i := lo; i < hi; i++ {
 				buf.Reset()
 				if err := enc.Encode(&fs[i]); err != nil {
 					errs[c] = err
 					return
+				}
+				if i == lo {
+					out.Grow((hi - lo) * (buf.Len() + buf.Len()/2)) // sized on the first
 				}
 				if i > 0 {
 					out.WriteByte(',')
