@@ -91,10 +91,13 @@ type BurnRateReport struct {
 	Unknown bool `json:"unknown,omitempty"`
 }
 
-// Query is one PromQL query and its value (nil: no data).
+// Query is one PromQL query and its value (nil: no data, or no answer
+// when Error is set).
 type Query struct {
 	PromQL string   `json:"promql"`
 	Value  *float64 `json:"value"`
+	// Error is why this query got no answer.
+	Error string `json:"error,omitempty"`
 }
 
 // ratioResult is the error ratio over one window.
@@ -139,12 +142,15 @@ func (b *Budget) ratioOver(ctx context.Context, m Metrics, window string, period
 		defer cancel()
 		v, err := m.Query(qctx, q, at)
 		if err != nil {
-			return 0, false, Query{PromQL: q}, err
+			return 0, false, Query{PromQL: q, Error: queryError(ctx, err)}, &queryErr{q, err}
 		}
 		f, ok, err := scalar(v, q)
 		rec := Query{PromQL: q}
 		if ok {
 			rec.Value = &f
+		}
+		if err != nil {
+			rec.Error = err.Error()
 		}
 		return f, ok, rec, err
 	}
@@ -291,14 +297,49 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// queryErr is a query Prometheus did not answer, and why.
+type queryErr struct {
+	promQL string
+	err    error
+}
+
+func (e *queryErr) Error() string { return e.promQL + ": " + e.err.Error() }
+func (e *queryErr) Unwrap() error { return e.err }
+
+// notAnswered marks a query cut short because another one failed.
+const notAnswered = "not answered: another query failed first"
+
+// queryError is what the listing of queries says of one without an
+// answer; ctx is the evaluation's, cancelled once another query failed.
+func queryError(ctx context.Context, err error) string {
+	var pe *v1.Error
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s: %s", pe.Type, strings.TrimSpace(pe.Msg))
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case ctx.Err() != nil:
+		return notAnswered
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "unreachable"
+	}
+	return err.Error()
+}
+
 // describePromError turns a client error into one line: unreachable, or
-// the query Prometheus rejected.
+// the query Prometheus rejected (named).
 func describePromError(err error, address string) string {
 	var pe *v1.Error
 	if errors.As(err, &pe) {
 		msg := pe.Msg
 		if pe.Type == v1.ErrClient || pe.Type == v1.ErrServer || pe.Type == v1.ErrBadResponse {
 			return fmt.Sprintf("Prometheus %s answered %s", address, strings.TrimSpace(msg))
+		}
+		var qe *queryErr
+		if errors.As(err, &qe) {
+			return fmt.Sprintf("Prometheus %s rejected the query %s: %s: %s", address, qe.promQL, pe.Type, msg)
 		}
 		return fmt.Sprintf("Prometheus %s rejected a query: %s: %s", address, pe.Type, msg)
 	}

@@ -208,9 +208,14 @@ func TestErrorBudgetAgainstPrometheus(t *testing.T) {
 
 	t.Run("query error fails closed", func(t *testing.T) {
 		p := budgetPolicy(t, srv.URL, "calm", func(b *BudgetConfig) { b.Bad = "sum(rate(http_requests_total[{{.Window}}]" })
-		d, _, err := evaluateBudget(t, p)
-		if !errors.Is(err, fault.Unavailable) || d.Open || !strings.Contains(err.Error(), "rejected a query: bad_data") {
+		d, text, err := evaluateBudget(t, p)
+		if !errors.Is(err, fault.Unavailable) || d.Open || !strings.Contains(err.Error(), "rejected the query sum(rate(http_requests_total[") ||
+			!strings.Contains(err.Error(), ": bad_data: ") {
 			t.Errorf("err = %v, open %v; want fault.Unavailable naming the bad query", err, d.Open)
+		}
+		// The listing says which query failed, not "no data".
+		if !strings.Contains(text, "] = error: bad_data: ") || strings.Contains(text, "= no data") {
+			t.Errorf("the failed queries are not shown as errors:\n%s", text)
 		}
 	})
 }
@@ -226,6 +231,9 @@ func TestErrorBudgetUnreachable(t *testing.T) {
 	}
 	if want := "error budget: Prometheus " + url + " unreachable: "; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %q; want one line starting %q", err, want)
+	}
+	if strings.Contains(text, "= no data") || !strings.Contains(text, "])) = error: unreachable") {
+		t.Errorf("unanswered queries must not read as no data:\n%s", text)
 	}
 	p = budgetPolicy(t, url, "calm", func(b *BudgetConfig) { b.OnError = "open" })
 	d, text, err = evaluateBudget(t, p)

@@ -55,7 +55,7 @@ func WriteText(w io.Writer, d *Decision) error {
 		if c.Budget != nil && len(c.Budget.Queries) > 0 {
 			fmt.Fprintf(&b, "    PromQL at %s:\n", c.Budget.At.Format(time.RFC3339))
 			for _, q := range c.Budget.Queries {
-				fmt.Fprintf(&b, "      %s = %s\n", q.PromQL, queryValue(q.Value))
+				fmt.Fprintf(&b, "      %s = %s\n", q.PromQL, q.valueText())
 			}
 		}
 	}
@@ -94,11 +94,17 @@ func WriteText(w io.Writer, d *Decision) error {
 	return err
 }
 
-func queryValue(v *float64) string {
-	if v == nil {
+// valueText is the query's value, "no data", or why it has none.
+func (q Query) valueText() string {
+	switch {
+	case q.Error == notAnswered:
+		return q.Error
+	case q.Error != "":
+		return "error: " + q.Error
+	case q.Value == nil:
 		return "no data"
 	}
-	return fmt.Sprintf("%g", *v)
+	return fmt.Sprintf("%g", *q.Value)
 }
 
 func isTimeGate(g string) bool {
@@ -202,7 +208,7 @@ func (d *Decision) Report() *report.Report {
 		if c.Budget != nil && len(c.Budget.Queries) > 0 {
 			fmt.Fprintf(&md, "\n```promql\n# at %s\n", c.Budget.At.Format(time.RFC3339))
 			for _, q := range c.Budget.Queries {
-				fmt.Fprintf(&md, "%s  # = %s\n", q.PromQL, queryValue(q.Value))
+				fmt.Fprintf(&md, "%s  # = %s\n", q.PromQL, q.valueText())
 			}
 			md.WriteString("```\n")
 		}

@@ -81,6 +81,8 @@ decides, with a warning: GitLab computes it when the pipeline is created.`,
 	f.StringVar(&o.since, "since", "", "without a database: the migrations pending are the files added since this git ref")
 	f.StringVar(&o.release, "release", "", "the release being deployed, for the audit log (default $LOCKSTEP_RELEASE)")
 	addReportFlags(c, g)
+	// The gate posts no review comments: --filter would do nothing here.
+	_ = f.MarkHidden("filter")
 	return c
 }
 

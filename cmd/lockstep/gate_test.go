@@ -353,3 +353,110 @@ func TestGateGitLabFreezes(t *testing.T) {
 		t.Errorf("fallback without a warning:\n%s", c.stdout)
 	}
 }
+
+// finish_before_close without rollout_duration: the estimate is the deploy
+// section's canary steps and their pauses (10m + 20m + 15m).
+func TestGateFinishBeforeCloseFromDeploySteps(t *testing.T) {
+	dir := tree(t, map[string]string{"lockstep.yaml": issuePolicy + `  finish_before_close: true
+deploy:
+  provider: shell
+  strategy: canary
+  canary:
+    steps:
+      - weight: 5
+        pause: 10m
+      - weight: 25
+        pause: 20m
+      - weight: 50
+        pause: 15m
+      - weight: 100
+  shell:
+    deploy: "true"
+`})
+	c := lockstep(t, dir, "gate", "--env", "production", "--at", "2026-11-26T15:00:00+01:00", "--report", "none")
+	c.assertExit(t, exitOK)
+	if !strings.Contains(c.stdout, "canary: 4 steps and their pauses: 45m") || !strings.Contains(c.stdout, "rollout needs about 45m; the window closes") {
+		t.Errorf("15:00: the estimate from the deploy steps is not shown:\n%s", c.stdout)
+	}
+	c = lockstep(t, dir, "gate", "--env", "production", "--at", "2026-11-26T15:30:00+01:00", "--format", "json", "--report", "none")
+	c.assertExit(t, exitFailed)
+	var d struct {
+		Open     bool   `json:"open"`
+		NextOpen string `json:"next_open"`
+		Checks   []struct {
+			Gate     string `json:"gate"`
+			Open     bool   `json:"open"`
+			Estimate struct {
+				Seconds float64 `json:"duration_seconds"`
+			} `json:"estimate"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(c.stdout), &d); err != nil {
+		t.Fatalf("%v\n%s", err, c.stdout)
+	}
+	var got string
+	for _, ch := range d.Checks {
+		if ch.Gate == "finish_before_close" {
+			got = fmt.Sprintf("open=%v estimate=%vs", ch.Open, ch.Estimate.Seconds)
+		}
+	}
+	// Friday has no window: the next one with 45 minutes to spare is Monday.
+	if want := "open=false estimate=2700s"; got != want || d.Open || d.NextOpen != "2026-11-30T09:00:00+01:00" {
+		t.Errorf("15:30: finish_before_close %q, open %v, next_open %q; want %q, closed, 2026-11-30T09:00:00+01:00", got, d.Open, d.NextOpen, want)
+	}
+}
+
+// migration_risk per environment: staging lets a warning through,
+// production nothing riskier than a hint; a contract file is above error.
+func TestGateMigrationRiskPerEnvironment(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"lockstep.yaml": `gates:
+  migration_risk: warning
+  environments:
+    production:
+      migration_risk: hint
+    staging: {}
+`,
+		"migrations/001_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+	})
+	gitIn(t, dir, "init", "-q")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "base")
+	base := strings.TrimSpace(gitIn(t, dir, "rev-parse", "HEAD"))
+
+	// A non-concurrent index: an error of lint.
+	writeTree(t, dir, map[string]string{"migrations/002_users_email.up.sql": "CREATE INDEX users_email ON users (email);\n"})
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "index")
+	for _, env := range []string{"staging", "production"} {
+		c := lockstep(t, dir, "gate", "--env", env, "--since", base, "--report", "none")
+		c.assertExit(t, exitFailed)
+		if !strings.Contains(c.stdout, "migrations/002_users_email.up.sql (") || !strings.Contains(c.stdout, "create-index-non-concurrent") {
+			t.Errorf("%s: the risky file and its rule are not named:\n%s", env, c.stdout)
+		}
+	}
+
+	// CONCURRENTLY, alone in its file: a warning is left (not IF NOT
+	// EXISTS), which staging lets through and production (hint at most)
+	// does not.
+	writeTree(t, dir, map[string]string{"migrations/002_users_email.up.sql": "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"})
+	gitIn(t, dir, "commit", "-q", "-a", "-m", "concurrently")
+	c := lockstep(t, dir, "gate", "--env", "staging", "--since", base, "--report", "none")
+	c.assertExit(t, exitOK)
+	if !strings.Contains(c.stdout, "risk warning, allowed up to warning") {
+		t.Errorf("staging: the risk and its limit are not shown:\n%s", c.stdout)
+	}
+	c = lockstep(t, dir, "gate", "--env", "production", "--since", base, "--report", "none")
+	c.assertExit(t, exitFailed)
+	if !strings.Contains(c.stdout, "risk warning of migrations/002_users_email.up.sql is above the allowed hint") {
+		t.Errorf("production: the closing file and limit are not named:\n%s", c.stdout)
+	}
+
+	// Which migrations are pending must be said: neither --since nor a
+	// database is a usage error that tells how.
+	c = lockstep(t, dir, "gate", "--env", "staging", "--report", "none")
+	c.assertExit(t, exitUsage)
+	if !strings.Contains(c.stderr, "--database") || !strings.Contains(c.stderr, "--since") {
+		t.Errorf("stderr = %q; want it to name --database and --since", c.stderr)
+	}
+}
