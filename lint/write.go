@@ -22,6 +22,11 @@ type WriteOptions struct {
 	Color bool
 	// Version is lockstep's version, for SARIF and rdjson tool metadata.
 	Version string
+	// RepoPath turns a finding's file, as it was given, into its path
+	// relative to the repository root, which is what the gitlab format
+	// needs: GitLab matches Code Quality paths against the merge request's
+	// files. nil: the path as given, cleaned.
+	RepoPath func(file string) string
 }
 
 // Write renders a result in one of Formats.
@@ -36,7 +41,7 @@ func Write(w io.Writer, format string, res *Result, o WriteOptions) error {
 	case "github":
 		return writeGitHub(w, res)
 	case "gitlab":
-		return writeGitLab(w, res)
+		return writeGitLab(w, res, o)
 	case "rdjson":
 		return writeRDJSON(w, res, o)
 	}

@@ -36,8 +36,14 @@ type gitlabContent struct {
 // finding, for `artifacts: reports: codequality:`. Severities map error to
 // critical (a syntax error to blocker: the file cannot run at all), warning
 // to major and hint to info. The fingerprint is the one SARIF carries, so
-// GitLab's comparison with the target branch survives line shifts.
-func writeGitLab(w io.Writer, res *Result) error {
+// GitLab's comparison with the target branch survives line shifts. Paths
+// go through o.RepoPath, so that they are relative to the repository root
+// however the files were named on the command line.
+func writeGitLab(w io.Writer, res *Result, o WriteOptions) error {
+	rel := func(p string) string { return slashPath(p) }
+	if o.RepoPath != nil {
+		rel = func(p string) string { return slashPath(o.RepoPath(p)) }
+	}
 	prints := fingerprints(res)
 	out := make([]gitlabIssue, 0, len(res.Findings))
 	for i, f := range res.Findings {
@@ -48,7 +54,7 @@ func writeGitLab(w io.Writer, res *Result) error {
 			Fingerprint: prints[i],
 			Severity:    gitlabSeverity(f),
 			Categories:  []string{gitlabCategory(f)},
-			Location:    gitlabLocation{Path: slashPath(f.Pos.File), Lines: gitlabLines{Begin: f.Pos.Line, End: f.Pos.EndLine}},
+			Location:    gitlabLocation{Path: rel(f.Pos.File), Lines: gitlabLines{Begin: f.Pos.Line, End: f.Pos.EndLine}},
 		}
 		if d := details(f); d != "" {
 			is.Content = &gitlabContent{Body: d}

@@ -314,3 +314,34 @@ func TestRDJSONColumns(t *testing.T) {
 		t.Errorf("suggestions = %+v; want one line-wise replacement", d.Suggestions)
 	}
 }
+
+// TestGitLabRepoPaths: the Code Quality report names files relative to the
+// repository root (what the merge request widget matches), through
+// WriteOptions.RepoPath, whatever path the file was linted under; without
+// it the path is the one given, cleaned.
+func TestGitLabRepoPaths(t *testing.T) {
+	abs := "/builds/group/project/db/migrations/../migrations/001_i.up.sql"
+	src := NewSource(abs, "CREATE INDEX i ON t (c);\n")
+	res := &Result{Sources: map[string]*Source{abs: src}, Findings: []Finding{{
+		Rule: "create-index-non-concurrent", Severity: Error, Message: "m", Pos: src.Span(0, len(src.Text)-2),
+	}}}
+	paths := func(o WriteOptions) string {
+		var issues []gitlabIssue
+		if err := json.Unmarshal(render(t, "gitlab", res, o), &issues); err != nil || len(issues) != 1 {
+			t.Fatalf("gitlab report: %v, %d issues", err, len(issues))
+		}
+		return issues[0].Location.Path
+	}
+	root := "/builds/group/project/"
+	toRepo := func(p string) string { return strings.TrimPrefix(filepath.Clean(p), filepath.Clean(root)+"/") }
+	if got, want := paths(WriteOptions{RepoPath: toRepo}), "db/migrations/001_i.up.sql"; got != want {
+		t.Errorf("with RepoPath, location.path = %q; want %q", got, want)
+	}
+	if got, want := paths(WriteOptions{}), "/builds/group/project/db/migrations/001_i.up.sql"; got != want {
+		t.Errorf("without RepoPath, location.path = %q; want %q", got, want)
+	}
+	// The other formats do not change.
+	if !bytes.Equal(render(t, "sarif", res, WriteOptions{RepoPath: toRepo}), render(t, "sarif", res, WriteOptions{})) {
+		t.Error("RepoPath changed the sarif output")
+	}
+}

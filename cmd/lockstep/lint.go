@@ -210,12 +210,13 @@ func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool
 	if err != nil {
 		return err
 	}
-	opts := lint.WriteOptions{Color: e.tty && o.output == "" && o.format == "text", Version: version}
+	repoRel := codeQualityPaths(ctx, e)
+	opts := lint.WriteOptions{Color: e.tty && o.output == "" && o.format == "text", Version: version, RepoPath: repoRel}
 	if err := writeResult(e, o.format, o.output, res, opts); err != nil {
 		return err
 	}
 	for _, w := range extra {
-		if err := writeResult(e, w.format, w.path, res, lint.WriteOptions{Version: version}); err != nil {
+		if err := writeResult(e, w.format, w.path, res, lint.WriteOptions{Version: version, RepoPath: repoRel}); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -456,6 +457,38 @@ func newRepoPath(ctx context.Context, e *env) repoPath {
 		root = r
 	}
 	return repoPath{root: root}
+}
+
+// codeQualityPaths returns what lint's gitlab format names files with:
+// paths relative to $CI_PROJECT_DIR (the checkout GitLab matches Code
+// Quality paths against), else to the repository root as newRepoPath finds
+// it. The root is looked up once, when the first path is asked for, so
+// the other formats cost nothing.
+func codeQualityPaths(ctx context.Context, e *env) func(string) string {
+	var once sync.Once
+	var rp repoPath
+	return func(p string) string {
+		once.Do(func() {
+			if dir := strings.TrimSpace(e.getenv("CI_PROJECT_DIR")); dir != "" {
+				rp = repoPath{root: resolveDir(dir)}
+				return
+			}
+			rp = newRepoPath(ctx, e)
+		})
+		return rp.rel(p, e)
+	}
+}
+
+// resolveDir makes dir absolute with its symbolic links resolved, as
+// repoPath.rel compares against.
+func resolveDir(dir string) string {
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	if r, err := filepath.Abs(dir); err == nil {
+		dir = r
+	}
+	return dir
 }
 
 func (r repoPath) rel(p string, e *env) string {

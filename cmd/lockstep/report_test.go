@@ -607,3 +607,46 @@ func TestReportGitLabJobTokenOnly(t *testing.T) {
 		})
 	}
 }
+
+// The Code Quality artifact names files relative to the project root
+// (CI_PROJECT_DIR, else the git top level), however lint was pointed at
+// them: the merge request widget only matches repository-relative paths.
+func TestReportCodeQualityPaths(t *testing.T) {
+	dir := tree(t, reportRepo)
+	sub := filepath.Join(dir, "migrations")
+	tests := []struct {
+		name    string
+		workdir string
+		vars    []string
+		args    []string
+	}{
+		{"absolute path", dir, []string{"CI_PROJECT_DIR=" + dir}, []string{filepath.Join(dir, "migrations")}},
+		{"run from a subdirectory", sub, []string{"CI_PROJECT_DIR=" + dir}, []string{"."}},
+		{"dot-slash path", dir, []string{"CI_PROJECT_DIR=" + dir}, []string{"./migrations/"}},
+		{"git top level without CI_PROJECT_DIR", sub, []string{"HOME=" + dir}, []string{"."}},
+	}
+	gitIn(t, dir, "init", "-q")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "gl-code-quality-report.json")
+			args := append(append([]string{"lint"}, tt.args...), "--report", "none", "--write", "gitlab="+out)
+			c := runIn(t, tt.workdir, tt.vars, args...)
+			c.assertExit(t, exitFailed)
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var issues []struct {
+				Location struct{ Path string } `json:"location"`
+			}
+			if err := json.Unmarshal(b, &issues); err != nil || len(issues) == 0 {
+				t.Fatalf("report = %s (%v); want issues", b, err)
+			}
+			for _, is := range issues {
+				if is.Location.Path != "migrations/002_index.up.sql" {
+					t.Errorf("location.path = %q; want migrations/002_index.up.sql", is.Location.Path)
+				}
+			}
+		})
+	}
+}

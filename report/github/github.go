@@ -262,9 +262,16 @@ func (p *Publisher) review(ctx context.Context, stage report.Stage, anns []repor
 		return err
 	}
 	live := map[string]*posted{}
+	// marked: comments lockstep marked outdated (kept for their replies)
+	// that GitHub still shows on the head's diff; a finding that comes
+	// back there gets its comment back, thread and all.
+	marked := map[string]*posted{}
 	for _, e := range existing {
-		if !e.outdated {
+		switch {
+		case !e.outdated:
 			live[e.fp] = e
+		case e.c.Line != nil:
+			marked[e.fp] = e
 		}
 	}
 	current := map[string]bool{}
@@ -292,15 +299,22 @@ func (p *Publisher) review(ctx context.Context, stage report.Stage, anns []repor
 			covered[i] = true
 			continue
 		}
-		if len(drafts)+len(onFile) >= MaxComments {
-			overflow = append(overflow, a)
-			continue
-		}
 		opts := report.CommentOptions{Stage: stage}
 		if pl.Whole && pl.Where == diff.Inline {
 			opts.SuggestionFence = "suggestion"
 		}
 		body := report.Comment(a, opts)
+		if e := marked[fp]; e != nil && pl.Where == diff.Inline && e.c.GetPath() == pl.Path && e.c.GetLine() == pl.EndLine {
+			if _, _, err := p.api.PullRequests.EditComment(ctx, p.cfg.Owner, p.cfg.Repo, e.c.GetID(), &gh.PullRequestComment{Body: gh.String(body)}); err != nil {
+				return p.apiError("reopen a review comment", err)
+			}
+			covered[i] = true
+			continue
+		}
+		if len(drafts)+len(onFile) >= MaxComments {
+			overflow = append(overflow, a)
+			continue
+		}
 		if pl.Where == diff.OnFile {
 			onFile = append(onFile, fileComment{i, pl.Path, body})
 			continue

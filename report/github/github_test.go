@@ -660,3 +660,50 @@ func TestRateLimits(t *testing.T) {
 		t.Errorf("waits = %v; want none for a reset an hour away", waits)
 	}
 }
+
+// A finding that comes back after lockstep marked its comment resolved
+// (kept for its replies) gets that comment back, thread and all, when
+// GitHub still shows it on the head's diff; when GitHub shows it as
+// outdated (line null: the code under it changed) a new comment is posted.
+// The third run finds everything in place and posts nothing.
+func TestFindingComesBack(t *testing.T) {
+	f := newFixture(t, nil)
+	bot := map[string]any{"login": "github-actions[bot]", "type": "Bot"}
+	human := map[string]any{"login": "alice", "type": "User"}
+	fresh := comment(annIndex, true)
+	listed := []map[string]any{
+		{"id": 11, "body": report.Outdated(fresh, "abc1234"), "user": bot, "path": annIndex.Path, "line": 1},
+		{"id": 12, "body": "we will fix it", "user": human, "in_reply_to_id": 11},
+		{"id": 21, "body": report.Outdated(comment(annNotNull, true), "abc1234"), "user": bot, "path": annNotNull.Path, "line": nil},
+		{"id": 22, "body": "ok", "user": human, "in_reply_to_id": 21},
+	}
+	f.srv.Expect(
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/files", Query: "per_page=100", Reply: filesReply},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: apitest.JSON(listed)},
+		apitest.Call{Method: "PATCH", Path: "/repos/o/r/pulls/comments/11", Body: apitest.JSON(map[string]any{"body": fresh}), Reply: `{"id": 11}`},
+		apitest.Call{Method: "POST", Path: "/repos/o/r/pulls/7/reviews", Body: apitest.JSON(map[string]any{
+			"commit_id": head, "event": "COMMENT",
+			"body": "**lockstep** found 1 new finding on the lines this pull request changes.",
+			"comments": []map[string]any{
+				{"path": annNotNull.Path, "start_line": 2, "start_side": "RIGHT", "line": 3, "side": "RIGHT", "body": comment(annNotNull, true)},
+			}}), Reply: `{"id": 900}`},
+	)
+	r := &report.Report{Annotations: []report.Annotation{annIndex, annNotNull}, ReviewStage: report.StageLint}
+	if err := f.pub.Publish(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Verify()
+	if strings.Contains(f.stdout.String(), "::") {
+		t.Errorf("stdout = %q; want no annotations (both findings are comments)", f.stdout)
+	}
+	listed[0]["body"] = fresh
+	listed = append(listed, map[string]any{"id": 31, "body": comment(annNotNull, true), "user": bot, "path": annNotNull.Path, "line": 3})
+	f.srv.Expect(
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/files", Query: "per_page=100", Reply: filesReply},
+		apitest.Call{Method: "GET", Path: "/repos/o/r/pulls/7/comments", Query: "per_page=100", Reply: apitest.JSON(listed)},
+	)
+	if err := f.pub.Publish(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Verify()
+}

@@ -1,7 +1,7 @@
 // Package gitlab puts lockstep's reports on GitLab: merge request
 // discussions on the lines the diff touches (positioned with the MR's own
 // diff refs, deduplicated across runs, resolved when their finding is
-// gone), one sticky MR note with a section per stage, a commit status per
+// gone and reopened when it comes back), one sticky MR note with a section per stage, a commit status per
 // stage on the running pipeline, deployment records, and outputs as a
 // dotenv file. The Code Quality artifact is lint's gitlab format, written by
 // the lint command itself. It talks to the REST API with
@@ -266,11 +266,15 @@ func (p *Publisher) discussions(ctx context.Context, stage report.Stage, anns []
 	}
 	// A thread counts while it is open, or when a person resolved it: the
 	// finding is not posted again. One lockstep resolved (its finding was
-	// gone) does not: a finding that comes back gets a new thread.
+	// gone) is reopened when the finding comes back, with a reply saying
+	// so, rather than opening a second thread for it.
 	live := map[string]bool{}
+	reopen := map[string]*thread{}
 	for _, t := range existing {
 		if !t.resolved || t.acknowledged {
 			live[t.fp] = true
+		} else {
+			reopen[t.fp] = t // the latest of several wins
 		}
 	}
 	current := map[string]bool{}
@@ -287,6 +291,12 @@ func (p *Publisher) discussions(ctx context.Context, stage report.Stage, anns []
 		}
 		current[fp] = true
 		if live[fp] {
+			continue
+		}
+		if t := reopen[fp]; t != nil {
+			if err := p.reopen(ctx, t, rf.head); err != nil {
+				return err
+			}
 			continue
 		}
 		if opened >= MaxComments {
@@ -323,6 +333,24 @@ func (p *Publisher) discussions(ctx context.Context, stage report.Stage, anns []
 		if _, _, err := p.api.Discussions.ResolveMergeRequestDiscussion(p.cfg.Project, p.cfg.MR, t.d.ID, opt, gl.WithContext(ctx)); err != nil {
 			return p.apiError("resolve an outdated thread", err)
 		}
+	}
+	return nil
+}
+
+// reopen unresolves a thread lockstep resolved whose finding is back, and
+// replies in it so that the reopening is explained.
+func (p *Publisher) reopen(ctx context.Context, t *thread, head string) error {
+	opt := &gl.ResolveMergeRequestDiscussionOptions{Resolved: gl.Ptr(false)}
+	if _, _, err := p.api.Discussions.ResolveMergeRequestDiscussion(p.cfg.Project, p.cfg.MR, t.d.ID, opt, gl.WithContext(ctx)); err != nil {
+		return p.apiError("reopen a thread whose finding is back", err)
+	}
+	at := ""
+	if head != "" {
+		at = " as of `" + head[:min(len(head), 7)] + "`"
+	}
+	note := &gl.AddMergeRequestDiscussionNoteOptions{Body: gl.Ptr("🔁 lockstep finds this again" + at + ".")}
+	if _, _, err := p.api.Discussions.AddMergeRequestDiscussionNote(p.cfg.Project, p.cfg.MR, t.d.ID, note, gl.WithContext(ctx)); err != nil {
+		return p.apiError("reply in a reopened thread", err)
 	}
 	return nil
 }

@@ -304,7 +304,9 @@ func TestPositionShape(t *testing.T) {
 
 // A thread a person resolved while its finding stands is an answer (won't
 // fix, accepted): it is not opened again. A thread lockstep resolved
-// itself (the finding was gone) whose finding is back gets a new one.
+// itself (the finding was gone) whose finding is back is reopened, with a
+// reply saying why, and no second thread is opened; the next run finds it
+// open and does nothing.
 func TestResolvedThreads(t *testing.T) {
 	srv := apitest.New(t)
 	p := newPublisher(t, srv, nil)
@@ -318,12 +320,28 @@ func TestResolvedThreads(t *testing.T) {
 			{"id": "by-me", "notes": []map[string]any{{"id": 2, "body": body(annNotNull, "suggestion:-0+1"), "author": me,
 				"resolvable": true, "resolved": true, "resolved_by": me}}},
 		})},
-		apitest.Call{Method: "POST", Path: mr + "/discussions", Body: apitest.JSON(map[string]any{
-			"body": body(annNotNull, "suggestion:-0+1"), "position": position(annNotNull.Path, annNotNull.Path, 2, 0)}), Status: 201, Reply: `{"id": "new"}`},
+		apitest.Call{Method: "PUT", Path: mr + "/discussions/by-me", Body: `{"resolved": false}`, Reply: `{"id": "by-me"}`},
+		apitest.Call{Method: "POST", Path: mr + "/discussions/by-me/notes", Body: apitest.JSON(map[string]any{
+			"body": "🔁 lockstep finds this again as of `ddddddd`."}), Status: 201, Reply: `{"id": 3}`},
 	)
-	if err := p.Publish(context.Background(), &report.Report{Annotations: []report.Annotation{annIndex, annNotNull}, ReviewStage: report.StageLint}); err != nil {
+	r := &report.Report{Annotations: []report.Annotation{annIndex, annNotNull}, ReviewStage: report.StageLint}
+	if err := p.Publish(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
+	srv.Verify()
+	srv.Expect(apitest.Call{Method: "GET", Path: mr + "/versions", Reply: versionsReply},
+		apitest.Call{Method: "GET", Path: mr + "/diffs", Query: "per_page=100", Reply: diffsReply},
+		apitest.Call{Method: "GET", Path: mr + "/discussions", Query: "per_page=100", Reply: apitest.JSON([]map[string]any{
+			{"id": "by-alice", "notes": []map[string]any{{"id": 1, "body": body(annIndex, "suggestion:-0+0"), "author": me,
+				"resolvable": true, "resolved": true, "resolved_by": map[string]any{"username": "alice"}}}},
+			{"id": "by-me", "notes": []map[string]any{{"id": 2, "body": body(annNotNull, "suggestion:-0+1"), "author": me, "resolvable": true},
+				{"id": 3, "body": "🔁 lockstep finds this again as of `ddddddd`.", "author": me}}},
+		})},
+	)
+	if err := p.Publish(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	srv.Verify()
 }
 
 // TestFilterModes: which findings become threads for each --filter mode.
