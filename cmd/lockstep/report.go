@@ -450,13 +450,7 @@ func newRepoPath(ctx context.Context, e *env) repoPath {
 	if root == "" {
 		root = e.abs(".")
 	}
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	if r, err := filepath.Abs(root); err == nil {
-		root = r
-	}
-	return repoPath{root: root}
+	return repoPath{root: resolveDir(root)}
 }
 
 // codeQualityPaths returns what lint's gitlab format names files with:
