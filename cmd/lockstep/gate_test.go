@@ -460,3 +460,93 @@ func TestGateMigrationRiskPerEnvironment(t *testing.T) {
 		t.Errorf("stderr = %q; want it to name --database and --since", c.stderr)
 	}
 }
+
+// finish_before_close with a database: a pending batched backfill counts at
+// the speed the finished ones reached, for the rows its checkpoint has not
+// done yet (pg_class.reltuples less rows_done).
+func TestGateFinishBeforeCloseBackfill(t *testing.T) {
+	db := pgtest.Database(t)
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, db, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, r := range []string{"v1", "v2"} {
+		if _, err := l.EnsureRelease(ctx, r, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`CREATE TABLE items (id bigserial PRIMARY KEY, n int)`,
+		`INSERT INTO items (n) SELECT 0 FROM generate_series(1, 50000)`,
+		`ANALYZE items`,
+		`INSERT INTO lockstep.migrations (version, name, phase, checksum, introduced_in, applied_in, applied_at)
+		 VALUES (1, 'fill_a', 'backfill', '', 'v1', 'v1', now()), (2, 'fill_b', 'backfill', '', 'v2', NULL, NULL)`,
+		// v1 did 20,000 rows in 100 s: 200 rows/s measured.
+		`INSERT INTO lockstep.backfills (version, key_column, rows_done, batch_size, state, started_at, finished_at)
+		 VALUES (1, 'id', 20000, 1000, 'done', '2026-11-20 10:00:00+00', '2026-11-20 10:01:40+00')`,
+		// v2 was stopped after 10,000 rows: 40,000 are left, 200 s at 200 rows/s.
+		`INSERT INTO lockstep.backfills (version, key_column, last_key, rows_done, batch_size, state)
+		 VALUES (2, 'id', '10000', 10000, 1000, 'paused')`,
+	} {
+		if _, err := l.Pool().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const header = "-- lockstep:phase backfill\n-- lockstep:batch key=id size=1000\n"
+	dir := tree(t, map[string]string{
+		"lockstep.yaml":              issuePolicy + "  finish_before_close: true\n",
+		"migrations/1_fill_a.up.sql": header + "UPDATE items SET n = 1;\n",
+		"migrations/2_fill_b.up.sql": header + "UPDATE items SET n = 2;\n",
+	})
+	args := []string{"gate", "--env", "production", "--database", db, "--report", "none"}
+
+	// 15:56 leaves 240 s before the window closes at 16:00: enough.
+	c := lockstep(t, dir, append(args, "--at", "2026-11-26T15:56:00+01:00")...)
+	c.assertExit(t, exitOK)
+	if want := "backfill 2_fill_b: about 40000 rows of items at 200 rows/s (measured): 3m20s"; !strings.Contains(c.stdout, want) {
+		t.Errorf("15:56: the output lacks %q:\n%s", want, c.stdout)
+	}
+	// 15:57 leaves 180 s: closed, and the next window with room is Monday's.
+	c = lockstep(t, dir, append(args, "--at", "2026-11-26T15:57:00+01:00", "--format", "json")...)
+	c.assertExit(t, exitFailed)
+	var d struct {
+		Open     bool   `json:"open"`
+		NextOpen string `json:"next_open"`
+		Checks   []struct {
+			Gate     string `json:"gate"`
+			Open     bool   `json:"open"`
+			Estimate struct {
+				Seconds float64 `json:"duration_seconds"`
+			} `json:"estimate"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(c.stdout), &d); err != nil {
+		t.Fatalf("%v\n%s", err, c.stdout)
+	}
+	var got string
+	for _, ch := range d.Checks {
+		if ch.Gate == "finish_before_close" {
+			got = fmt.Sprintf("open=%v estimate=%vs", ch.Open, ch.Estimate.Seconds)
+		}
+	}
+	if want := "open=false estimate=200s"; got != want || d.Open || d.NextOpen != "2026-11-30T09:00:00+01:00" {
+		t.Errorf("15:57: finish_before_close %q, open %v, next_open %q; want %q, closed, 2026-11-30T09:00:00+01:00", got, d.Open, d.NextOpen, want)
+	}
+
+	// Without a finished backfill to measure, the policy's assumed rate.
+	if _, err := l.Pool().Exec(ctx, `UPDATE lockstep.backfills SET state = 'paused', finished_at = NULL WHERE version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	dir2 := tree(t, map[string]string{
+		"lockstep.yaml":              issuePolicy + "  finish_before_close: true\n  backfill_rows_per_second: 100\n",
+		"migrations/1_fill_a.up.sql": header + "UPDATE items SET n = 1;\n",
+		"migrations/2_fill_b.up.sql": header + "UPDATE items SET n = 2;\n",
+	})
+	c = lockstep(t, dir2, append(args, "--at", "2026-11-26T10:00:00+01:00")...)
+	c.assertExit(t, exitOK)
+	if want := "backfill 2_fill_b: about 40000 rows of items at 100 rows/s (assumed): 6m40s"; !strings.Contains(c.stdout, want) {
+		t.Errorf("assumed rate: the output lacks %q:\n%s", want, c.stdout)
+	}
+}
