@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/lockstep-dev/lockstep/internal/fault"
 )
@@ -469,5 +474,84 @@ func TestLongQuotedIdentifier(t *testing.T) {
 	}
 	if mayHaveLongIdentifier(`SELECT "`+strings.Repeat("x", 30)+`""`+strings.Repeat("y", 33)+`"`) != true {
 		t.Error("mayHaveLongIdentifier misses a 64-byte quoted identifier with a doubled quote")
+	}
+}
+
+// missing-statement-timeout reuses what the scan and rewrite rules found on
+// the statement; a long rule turned off by the configuration still tells it
+// that the statement rewrites the table, and the rewrite wins over a scan.
+func TestStatementTimeoutWithLongRuleOff(t *testing.T) {
+	const history = "CREATE TABLE accounts (id int PRIMARY KEY, n int);\n"
+	const change = "SET lock_timeout = '2s';\nALTER TABLE accounts ALTER COLUMN n TYPE bigint, ADD CONSTRAINT n_pos CHECK (n > 0);\n"
+	for _, off := range []string{"", "change-column-type"} {
+		cfg := DefaultConfig()
+		if off != "" {
+			cfg.Rules = map[string]string{off: "off"}
+		}
+		res := mustLint(t, cfg, "1_create.up.sql", history, "2_change.up.sql", change)
+		var got []string
+		for _, f := range res.Findings {
+			if f.Rule == "missing-statement-timeout" {
+				got = append(got, fmt.Sprintf("%d:%s", f.Pos.Line, f.Message))
+			}
+		}
+		if len(got) != 1 || !strings.Contains(got[0], "rewrites accounts") {
+			t.Errorf("with %q off: missing-statement-timeout %q; want one finding that says it rewrites accounts", off, got)
+		}
+	}
+}
+
+// A history cut into chunks, each linted from the catalog the files before
+// it leave (replayed on the side), gives exactly what one loop over the
+// whole history gives: the demo service's history and the golden one, cut
+// after every file and every few.
+func TestChunkedLintMatchesOneLoop(t *testing.T) {
+	var inputs []Input
+	for _, dir := range []string{"../testdata/demo/migrations", goldenDir} {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.sql"))
+		if err != nil || len(paths) == 0 {
+			t.Fatalf("%s: no migrations (%v)", dir, err)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			text, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, Input{Path: p, Text: string(text), Scratch: strings.HasSuffix(p, ".down.sql")})
+		}
+	}
+	render := func(res *Result) string {
+		var b strings.Builder
+		for _, f := range res.Files {
+			fmt.Fprintf(&b, "%s phase=%s risk=%v\n", f.Path, f.Phase, f.Risk)
+			for _, fd := range f.Findings {
+				fmt.Fprintf(&b, "  %s %s %s | %s | %s\n", fd.Pos, fd.Rule, fd.Lock, fd.Message, fd.Fix)
+			}
+		}
+		return b.String()
+	}
+	lintWith := func(loops, chunk int) string {
+		oldLoops, oldChunk := lintLoops, minChunk
+		defer func() { lintLoops, minChunk = oldLoops, oldChunk }()
+		lintLoops, minChunk = func() int { return loops }, chunk
+		l, err := New(DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := l.Lint(context.Background(), inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return render(res)
+	}
+	want := lintWith(1, 1)
+	if strings.Count(want, "\n  ") < 20 {
+		t.Fatalf("too few findings to compare:\n%s", want)
+	}
+	for _, c := range []struct{ loops, chunk int }{{2, 1}, {4, 1}, {len(inputs), 1}, {3, 5}} {
+		if got := lintWith(c.loops, c.chunk); got != want {
+			t.Errorf("%d loops of at least %d files differ from one loop:\n%s", c.loops, c.chunk, cmp.Diff(want, got))
+		}
 	}
 }

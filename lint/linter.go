@@ -113,6 +113,11 @@ type Linter struct {
 	rules     []*Rule
 	fileRules []*Rule
 	sev       map[string]Severity
+	// long are the long rules (longRules) that run, whose findings
+	// missing-statement-timeout reuses; lastRules run after every other
+	// rule of a statement, to see what they found.
+	long      map[*Rule]bool
+	lastRules []*Rule
 }
 
 // New validates the configuration and returns a Linter. Errors are usage
@@ -124,15 +129,24 @@ func New(cfg Config) (*Linter, error) {
 	if err := validateRules(Rules()); err != nil {
 		return nil, err
 	}
-	l := &Linter{cfg: cfg, sev: map[string]Severity{}}
+	l := &Linter{cfg: cfg, sev: map[string]Severity{}, long: map[*Rule]bool{}}
 	for _, r := range Rules() {
 		s := cfg.severityOf(r)
 		l.sev[r.ID] = s
 		if s != 0 && r.Check != nil {
-			l.rules = append(l.rules, r)
+			if r == ruleMissingStatementTimeout {
+				l.lastRules = append(l.lastRules, r)
+			} else {
+				l.rules = append(l.rules, r)
+			}
 		}
 		if s != 0 && r.CheckFile != nil {
 			l.fileRules = append(l.fileRules, r)
+		}
+	}
+	for _, r := range l.rules {
+		if _, ok := longRank[r]; ok {
+			l.long[r] = true
 		}
 	}
 	return l, nil
@@ -148,31 +162,36 @@ func (l *Linter) Config() Config { return l.cfg }
 // whose Load fails (its error, the first in history order) and for a
 // cancelled context.
 //
-// The parse workers run ahead of the lint loop, which only waits for the
-// file it lints next: findings that depend on later files (Pass.Unless) are
-// settled, and each file's suppressions and sort applied, once every file
-// is parsed.
+// The parse workers run ahead of the lint loops, which only wait for the
+// file they lint next. A long history is cut into consecutive chunks, one
+// lint loop each: a chunk starts from the catalog as the files before it
+// leave it, which a replay loop (the catalog statements alone, far cheaper
+// than the rules) builds as the files are parsed. Findings that depend on
+// later files (Pass.Unless) are settled, and each file's suppressions and
+// sort applied, once every file is linted.
 func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
-	files := make([]*File, len(inputs))
-	loadErr := make([]error, len(inputs))
-	ready := make([]chan struct{}, len(inputs))
+	n := len(inputs)
+	files := make([]*File, n)
+	loadErr := make([]error, n)
+	ready := make([]chan struct{}, n)
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	// Workers take the files in history order, so the next file the lint
-	// loop needs is the one parsed first.
+	run := &lintRun{ctx: ctx, inputs: inputs, files: files, ready: ready, memo: map[string]*memoEntry{}}
+	// Workers take the files in history order, so the next file a loop
+	// needs is the one parsed first.
 	var next atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer close(stop)
-	for w := 0; w < parseWorkers(len(inputs)); w++ {
+	for w := 0; w < parseWorkers(n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(inputs) {
+				if i >= n {
 					return
 				}
 				select {
@@ -191,38 +210,106 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 						continue
 					}
 				}
-				files[i] = Parse(NewSource(in.Path, text))
+				f := Parse(NewSource(in.Path, text))
+				if !in.Scratch {
+					f.run, f.pos = run, i
+				}
+				files[i] = f
 				close(ready[i])
 			}
 		}()
 	}
-
-	run := &lintRun{ctx: ctx, inputs: inputs, files: files, ready: ready, memo: map[string]any{}}
-	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
-	runs := make([]*fileRun, len(inputs))
-	results := make([]FileResult, len(inputs))
-	cat := NewCatalog()
-	for i, in := range inputs {
+	wait := func(i int) bool {
 		select {
 		case <-ready[i]:
+			return true
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return false
+		case <-stop:
+			return false
 		}
-		if loadErr[i] != nil {
-			return nil, loadErr[i]
+	}
+
+	chunks := lintChunks(n)
+	snapshot := make([]chan *Catalog, len(chunks))
+	for k := range snapshot {
+		snapshot[k] = make(chan *Catalog, 1)
+	}
+	snapshot[0] <- NewCatalog()
+	if len(chunks) > 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cat := NewCatalog()
+			last := len(chunks) - 1
+			for i, k := 0, 1; i < chunks[last]; i++ {
+				if i == chunks[k] {
+					snapshot[k] <- cat.clone()
+					k++
+				}
+				if !wait(i) {
+					return
+				}
+				if loadErr[i] == nil && !inputs[i].Scratch {
+					replayFile(files[i], inputs[i], cat)
+				}
+			}
+			snapshot[last] <- cat
+		}()
+	}
+
+	runs := make([]*fileRun, n)
+	results := make([]FileResult, n)
+	errs := make([]error, n)
+	var loops sync.WaitGroup
+	for k, from := range chunks {
+		to := n
+		if k+1 < len(chunks) {
+			to = chunks[k+1]
 		}
-		c := cat
-		if in.Scratch {
-			c = cat.clone()
-		} else {
-			files[i].run, files[i].pos = run, i
-		}
-		fr, r, err := l.lintFile(files[i], in, c)
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			var cat *Catalog
+			select {
+			case cat = <-snapshot[k]:
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			}
+			for i := from; i < to; i++ {
+				if !wait(i) {
+					return
+				}
+				if loadErr[i] != nil {
+					errs[i] = loadErr[i]
+					return
+				}
+				c := cat
+				if inputs[i].Scratch {
+					c = cat.clone()
+				}
+				fr, r, err := l.lintFile(files[i], inputs[i], c)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				results[i], runs[i] = fr, r
+			}
+		}()
+	}
+	loops.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		results[i], runs[i] = fr, r
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
 	for i, in := range inputs {
 		fr := results[i]
 		if r := runs[i]; r != nil {
@@ -237,22 +324,80 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 	return res, nil
 }
 
-// parseWorkers is how many goroutines parse while the lint loop runs: one
-// per processor beyond the loop's own, at least one, at most one per file.
+// parseWorkers is how many goroutines parse while the lint loops run: one
+// per processor, at most one per file.
 func parseWorkers(files int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), files))
 }
 
+// minChunk is the fewest files worth a lint loop of their own: below it
+// the replay and the catalog copy cost more than the second loop saves.
+// lintLoops is how many loops run at most. Tests change both.
+var (
+	minChunk  = 100
+	lintLoops = func() int { return runtime.GOMAXPROCS(0) }
+)
+
+// lintChunks returns where each lint loop's files start: one loop per
+// processor, each with an equal share of at least minChunk files.
+func lintChunks(files int) []int {
+	k := max(1, min(lintLoops(), files/minChunk))
+	starts := make([]int, k)
+	for c := range starts {
+		starts[c] = c * files / k
+	}
+	return starts
+}
+
+// replayFile applies a parsed file to the catalog without linting it: what
+// lintFile does to the catalog, alone.
+func replayFile(f *File, in Input, cat *Catalog) {
+	if f.Err != nil {
+		return
+	}
+	for _, s := range f.Statements {
+		for _, ns := range s.nested {
+			cat.apply(ns, originOf(f, in, ns))
+		}
+		cat.apply(s, originOf(f, in, s))
+	}
+}
+
+// originOf is where a statement of the file comes from, for the catalog.
+func originOf(f *File, in Input, s *Statement) Origin {
+	line, _ := f.Source.Position(s.Start)
+	return Origin{File: in.Path, Line: line, New: in.New}
+}
+
 // lintRun is what the files of one Lint call share: the files after each
 // one (for rules that accept a fix made later in the change), and a memo
-// for what rules derive from all of them once per run. Only the lint loop
-// uses it, one file at a time.
+// for what rules derive from all of them once per run. The lint loops use
+// it concurrently.
 type lintRun struct {
 	ctx    context.Context
 	inputs []Input
 	files  []*File
 	ready  []chan struct{}
-	memo   map[string]any
+	mu     sync.Mutex
+	memo   map[string]*memoEntry
+}
+
+type memoEntry struct {
+	once sync.Once
+	v    any
+}
+
+// memoized returns what build derives, computed once per run under key.
+func (r *lintRun) memoized(key string, build func() any) any {
+	r.mu.Lock()
+	e := r.memo[key]
+	if e == nil {
+		e = &memoEntry{}
+		r.memo[key] = e
+	}
+	r.mu.Unlock()
+	e.once.Do(func() { e.v = build() })
+	return e.v
 }
 
 // from waits for the files from the i-th on to be parsed and returns them,
@@ -268,7 +413,6 @@ func (r *lintRun) from(i int) []*File {
 		case <-r.ctx.Done():
 			return out
 		}
-		r.files[j].pos = j
 		out = append(out, r.files[j])
 	}
 	return out
@@ -308,46 +452,35 @@ func (l *Linter) lintFile(f *File, in Input, cat *Catalog) (FileResult, *fileRun
 		}
 		return fr, nil, nil
 	}
-	run := &fileRun{l: l, file: f, in: in, cat: cat, tracker: newTxTracker(l.cfg.Runner, f)}
-	if !in.Replay {
-		if err := run.readDirectives(); err != nil {
-			return fr, nil, err
-		}
+	if in.Replay {
+		replayFile(f, in, cat)
+		return fr, nil, nil
 	}
-	origin := func(s *Statement) Origin {
-		line, _ := f.Source.Position(s.Start)
-		return Origin{File: in.Path, Line: line, New: in.New}
+	run := &fileRun{l: l, file: f, in: in, cat: cat, tracker: newTxTracker(l.cfg.Runner, f)}
+	if err := run.readDirectives(); err != nil {
+		return fr, nil, err
 	}
 	for _, s := range f.Statements {
 		locks := statementLocks(s.Node, cat, l.cfg.PGVersion)
 		tx := run.tracker.before(s)
 		line, _ := f.Source.Position(s.Start)
-		if !in.Replay {
-			run.check(s, tx, locks)
-			for _, ns := range s.nested {
-				nl := statementLocks(ns.Node, cat, l.cfg.PGVersion)
-				ntx := tx
-				ntx.InBlock = true
-				run.check(ns, ntx, nl)
-				cat.apply(ns, origin(ns))
-				for _, lk := range nl {
-					if lk.Mode.BlocksTraffic() && run.hasReaders(lk.Relation) {
-						tx.Held = append(tx.Held, HeldLock{Lock: lk, Line: lineOf(f.Source, ns.Start)})
-					}
+		run.check(s, tx, locks)
+		for _, ns := range s.nested {
+			nl := statementLocks(ns.Node, cat, l.cfg.PGVersion)
+			ntx := tx
+			ntx.InBlock = true
+			run.check(ns, ntx, nl)
+			cat.apply(ns, originOf(f, in, ns))
+			for _, lk := range nl {
+				if lk.Mode.BlocksTraffic() && run.hasReaders(lk.Relation) {
+					tx.Held = append(tx.Held, HeldLock{Lock: lk, Line: lineOf(f.Source, ns.Start)})
 				}
-				locks = append(locks, nl...)
 			}
-			run.checkCalls(s, tx)
-		} else {
-			for _, ns := range s.nested {
-				cat.apply(ns, origin(ns))
-			}
+			locks = append(locks, nl...)
 		}
-		cat.apply(s, origin(s))
+		run.checkCalls(s, tx)
+		cat.apply(s, originOf(f, in, s))
 		run.tracker.after(s, run.withReaders(locks), line)
-	}
-	if in.Replay {
-		return fr, nil, nil
 	}
 	return fr, run, nil
 }
@@ -382,8 +515,16 @@ func (r *fileRun) check(s *Statement, tx Tx, locks []Lock) {
 	}
 	p := &Pass{File: r.file, Stmt: s, Catalog: r.cat, Tx: tx, Config: &r.l.cfg, Locks: locks,
 		newFile: r.in.New, once: r.once}
-	p.report = func(st *Statement, f Finding) { r.add(p, st, f, p.unless) }
+	p.long = &longProbe{ran: r.l.long}
+	p.report = func(st *Statement, f Finding) {
+		p.long.consider(p, p.Rule, f)
+		r.add(p, st, f, p.unless)
+	}
 	for _, rule := range r.l.rules {
+		p.Rule = rule
+		rule.Check(p)
+	}
+	for _, rule := range r.l.lastRules {
 		p.Rule = rule
 		rule.Check(p)
 	}

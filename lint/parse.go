@@ -118,9 +118,8 @@ func (f *File) laterVersions() []uint64 {
 	if f.run == nil {
 		return nil
 	}
-	all, _ := f.run.memo["versions"].([]uint64)
-	if all == nil {
-		all = make([]uint64, len(f.run.inputs))
+	all := f.run.memoized("versions", func() any {
+		all := make([]uint64, len(f.run.inputs))
 		for i, in := range f.run.inputs {
 			if in.Scratch {
 				continue
@@ -129,8 +128,8 @@ func (f *File) laterVersions() []uint64 {
 				all[i], _ = strconv.ParseUint(m[1], 10, 64)
 			}
 		}
-		f.run.memo["versions"] = all
-	}
+		return all
+	}).([]uint64)
 	return all[f.pos+1:]
 }
 
@@ -141,12 +140,7 @@ func (f *File) runMemo(key string, build func(all []*File) any) any {
 	if f.run == nil {
 		return build([]*File{f})
 	}
-	if v, ok := f.run.memo[key]; ok {
-		return v
-	}
-	v := build(f.run.from(0))
-	f.run.memo[key] = v
-	return v
+	return f.run.memoized(key, func() any { return build(f.run.from(0)) })
 }
 
 // Parse parses a migration file. A syntax error is returned in File.Err, not

@@ -26,6 +26,9 @@ type Pass struct {
 	// unless is the condition of the finding being reported through Unless.
 	unless func() bool
 	once   map[string]bool
+	// long, in the lint loop's pass, collects what the scan and rewrite
+	// rules report on the statement, for missing-statement-timeout.
+	long *longProbe
 }
 
 // FirstInFile returns true the first time a rule asks with a key in a file,

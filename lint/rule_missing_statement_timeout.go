@@ -106,37 +106,68 @@ func uniqueRules(rs []*Rule) []*Rule {
 	return out
 }
 
-// longRunning runs the scan and rewrite rules on the statement without
-// reporting, and returns the first finding that scans or rewrites a
-// relation with readers.
+// longRunning returns the first finding (in longRules order) that says the
+// statement scans or rewrites a relation with readers. In the lint loop the
+// rules have already run on the statement and their findings were probed
+// as they were reported; the long rules the configuration turns off, and
+// every one outside the loop, run here on a shadow pass without reporting.
 func longRunning(p *Pass) (Finding, bool) {
-	var first Finding
-	found := false
+	probe := p.long
+	if probe == nil {
+		probe = &longProbe{}
+	}
 	shadow := *p
 	shadow.once = map[string]bool{}
-	shadow.report = func(_ *Statement, f Finding) {
-		if found || f.Cost == Instant {
-			return
-		}
-		if f.Lock.Mode == NoLock && f.Lock.Relation == "" && len(p.Locks) > 0 {
-			f.Lock = p.Locks[0] // as the linter fills it in
-		}
-		if f.Lock.Relation != "" && !p.ExistingNamed(f.Lock.Relation) {
-			return
-		}
-		first, found = f, true
-	}
-	for _, r := range longRules {
-		if found {
+	shadow.long = nil
+	shadow.report = func(_ *Statement, f Finding) { probe.consider(p, shadow.Rule, f) }
+	for i, r := range longRules {
+		if probe.found && probe.rank <= i {
 			break
 		}
-		if ignoredOn(p, r.ID) {
+		if p.long != nil && p.long.ran[r] {
 			continue
 		}
 		shadow.Rule = r
 		r.Check(&shadow)
 	}
-	return first, found
+	return probe.first, probe.found
+}
+
+// longProbe keeps the first long-running finding of a statement, by the
+// rank of its rule in longRules.
+type longProbe struct {
+	ran   map[*Rule]bool // the long rules the lint loop runs
+	first Finding
+	rank  int
+	found bool
+}
+
+// longRank is each long rule's index in longRules.
+var longRank = func() map[*Rule]int {
+	m := map[*Rule]int{}
+	for i, r := range longRules {
+		m[r] = i
+	}
+	return m
+}()
+
+// consider keeps f, reported by rule on p's statement, when it scans or
+// rewrites a relation with readers and its rule ranks before the kept one.
+func (lp *longProbe) consider(p *Pass, rule *Rule, f Finding) {
+	rank, ok := longRank[rule]
+	if !ok || lp.found && lp.rank <= rank || f.Cost == Instant {
+		return
+	}
+	if f.Lock.Mode == NoLock && f.Lock.Relation == "" && len(p.Locks) > 0 {
+		f.Lock = p.Locks[0] // as the linter fills it in
+	}
+	if f.Lock.Relation != "" && !p.ExistingNamed(f.Lock.Relation) {
+		return
+	}
+	if ignoredOn(p, rule.ID) {
+		return
+	}
+	lp.first, lp.rank, lp.found = f, rank, true
 }
 
 func costVerb(c Cost) string {

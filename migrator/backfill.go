@@ -27,9 +27,9 @@ type BatchStat struct {
 // backfill runs a batched file: key range after key range, each in a short
 // transaction of its own that also writes the checkpoint, so a batch is
 // applied exactly once even across kill -9; it resumes from the ledger's
-// checkpoint, adapts the batch size to the target duration, pauses while
-// the database is strained, and on cancellation (SIGTERM) stops after the
-// batch under way. The last transaction writes the stream's version and
+// checkpoint, adapts the batch size to the target duration, rests between
+// batches (pause), pauses while the database is strained, and on
+// cancellation (SIGTERM) stops after the batch under way. The last transaction writes the stream's version and
 // marks the migration applied with the checkpoint "done".
 func (m *Migrator) backfill(ctx context.Context, f *Migration, st *stream) (Applied, error) {
 	b := f.Batch
@@ -75,6 +75,13 @@ func (m *Migrator) backfill(ctx context.Context, f *Migration, st *stream) (Appl
 	target := durationOf(m.cfg.Backfill.TargetBatchDuration)
 	if b.Target > 0 {
 		target = b.Target
+	}
+	var pause time.Duration
+	if p := m.cfg.Backfill.Pause; p != nil {
+		pause = time.Duration(*p)
+	}
+	if b.Pause != nil {
+		pause = *b.Pause
 	}
 	prog := newProgress(m.o.Notes, m.o.TTY, f.Label, total, durationOf(m.cfg.Backfill.LogEvery))
 	defer prog.close()
@@ -161,6 +168,27 @@ func (m *Migrator) backfill(ctx context.Context, f *Migration, st *stream) (Appl
 			m.o.OnBatch(stat)
 		}
 		size = adapt(size, stat.Duration, target, min(m.cfg.Backfill.MinBatchSize, b.Size), max(m.cfg.Backfill.MaxBatchSize, b.Size))
+		// Rest before the next batch, so that the application has the
+		// database to itself between batches; not after a short batch, which
+		// reached the end of the table, so the last transaction follows.
+		if pause > 0 && stat.Keys >= int64(stat.Size) {
+			if err := sleep(ctx, pause); err != nil {
+				return a, m.stopBackfill(f, last, a.Rows, batches, err)
+			}
+		}
+	}
+}
+
+// sleep waits for d or until ctx ends, whichever comes first, and returns
+// ctx's error in the second case.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

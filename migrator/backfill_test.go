@@ -29,6 +29,8 @@ func TestBatchHeader(t *testing.T) {
 		{"unknown", "-- lockstep:batch key=id sise=10\nUPDATE t SET n = 1;", `x.up.sql:1: lockstep:batch: unknown setting "sise"`},
 		{"not k=v", "-- lockstep:batch key=id 5000\nUPDATE t SET n = 1;", `x.up.sql:1: lockstep:batch: "5000": want key=value`},
 		{"bad target", "\n-- lockstep:batch key=id target=fast\nUPDATE t SET n = 1;", "x.up.sql:2: lockstep:batch: target=fast"},
+		{"negative pause", "-- lockstep:batch key=id pause=-5ms\nUPDATE t SET n = 1;", "x.up.sql:1: lockstep:batch: pause=-5ms: want a duration"},
+		{"bad pause", "-- lockstep:batch key=id pause=50\nUPDATE t SET n = 1;", "x.up.sql:1: lockstep:batch: pause=50: want a duration"},
 		{"two updates", "-- lockstep:batch key=id\nUPDATE t SET n = 1;\nUPDATE t SET n = 2;", "x.up.sql:3: a lockstep:batch file holds one UPDATE or DELETE"},
 		{"no update", "-- lockstep:batch key=id\nSELECT 1;", "x.up.sql:2: a lockstep:batch file holds one UPDATE or DELETE"},
 		{"declared expand", "-- lockstep:phase expand\n-- lockstep:batch key=id\nUPDATE t SET n = 1;", "x.up.sql:2: lockstep:batch in a file declared expand"},
@@ -272,6 +274,98 @@ func TestBackfillPausesWhileSessionsWaitForLocks(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	f.checkBumpedOnce(5000)
+}
+
+func TestPauseConfig(t *testing.T) {
+	var c Config
+	if err := c.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(*c.Backfill.Pause); got != DefaultPause || DefaultPause != 50*time.Millisecond {
+		t.Errorf("default migrations.backfill.pause = %s (DefaultPause %s); want 50ms", got, DefaultPause)
+	}
+	off := Duration(0)
+	c = Config{Backfill: BackfillConfig{Pause: &off}}
+	if err := c.Normalize(); err != nil || *c.Backfill.Pause != 0 {
+		t.Errorf("pause: 0 normalized to %v (err %v); want 0, kept", *c.Backfill.Pause, err)
+	}
+	neg := Duration(-time.Second)
+	c = Config{Backfill: BackfillConfig{Pause: &neg}}
+	if err := c.Normalize(); !errors.Is(err, fault.Usage) || !strings.Contains(err.Error(), "migrations.backfill.pause") {
+		t.Errorf("pause: -1s: Normalize = %v; want a usage error naming migrations.backfill.pause", err)
+	}
+}
+
+// Between two full batches the backfill rests for the pause (the header's,
+// else migrations.backfill.pause), and not at all with pause=0: the next
+// batch's transaction starts no sooner than the pause after the previous
+// one committed.
+func TestBackfillPausesBetweenBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, header string
+		config       *Duration
+		min, max     time.Duration // bounds of every gap between two batches
+	}{
+		{"header", "pause=150ms", nil, 150 * time.Millisecond, time.Minute},
+		{"config", "", durationPtr(150 * time.Millisecond), 150 * time.Millisecond, time.Minute},
+		{"header 0 overrides config", "pause=0", durationPtr(5 * time.Second), 0, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const rows = 3000
+			f := itemsFixture(t, rows)
+			f.write("0002_bump.up.sql", "-- lockstep:batch key=id size=500 "+tc.header+"\nUPDATE items SET n = n + 1;\n")
+			f.cfg.Backfill.MaxBatchSize = 500 // six full batches of 500
+			f.cfg.Backfill.Pause = tc.config
+			var ends []time.Time
+			var stats []BatchStat
+			if _, _, err := f.run("v1", lint.Backfill, func(o *Options) {
+				o.OnBatch = func(s BatchStat) {
+					ends = append(ends, time.Now())
+					stats = append(stats, s)
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(stats) != rows/500 {
+				t.Fatalf("%d batches; want %d", len(stats), rows/500)
+			}
+			for i := 1; i < len(stats); i++ {
+				// The batch's transaction began Duration before it was reported.
+				gap := ends[i].Add(-stats[i].Duration).Sub(ends[i-1])
+				if gap < tc.min || gap > tc.max {
+					t.Errorf("batch %d began %s after batch %d committed; want %s to %s", i+1, gap, i, tc.min, tc.max)
+				}
+			}
+			f.checkBumpedOnce(rows)
+		})
+	}
+}
+
+// SIGTERM during a pause ends it at once: a clean stop after the last
+// committed batch, every row of it changed once.
+func TestBackfillStopsDuringPause(t *testing.T) {
+	f := itemsFixture(t, 5000)
+	f.write("0002_bump.up.sql", "-- lockstep:batch key=id size=500 pause=1h\nUPDATE items SET n = n + 1;\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	m, _, notes := f.open("v1", func(o *Options) {
+		o.OnBatch = func(BatchStat) { time.AfterFunc(100*time.Millisecond, cancel) }
+	})
+	t0 := time.Now()
+	_, err := m.Run(ctx, lint.Backfill)
+	t.Logf("%s", notes)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "0002_bump stopped at id=500 after 1 batches") {
+		t.Fatalf("err = %v; want a clean stop after the first batch", err)
+	}
+	if took := time.Since(t0); took > 30*time.Second {
+		t.Errorf("Run took %s to stop during the pause", took)
+	}
+	b, _, _ := f.openLedger().Backfill(context.Background(), 2)
+	if b.State != ledger.BackfillPaused || b.Batches != 1 || b.RowsDone != 500 {
+		t.Fatalf("checkpoint = %+v; want paused after 1 batch of 500 rows", b)
+	}
+	if n := f.scalar(`SELECT count(*) FROM items WHERE n = 1`).(int64); n != 500 {
+		t.Fatalf("%d rows bumped; want 500", n)
+	}
 }
 
 // A backfill waits for the expand that precedes it.

@@ -16,7 +16,7 @@ import (
 // Batch is a -- lockstep:batch header and the one UPDATE or DELETE it runs
 // in key ranges:
 //
-//	-- lockstep:batch key=id size=5000 [target=100ms]
+//	-- lockstep:batch key=id size=5000 [target=100ms] [pause=50ms]
 //	UPDATE users SET email_lower = lower(email) WHERE email_lower IS NULL;
 //
 // The statement need not be idempotent: each key range runs exactly once,
@@ -29,6 +29,8 @@ type Batch struct {
 	Size int
 	// Target overrides migrations.backfill.target_batch_duration.
 	Target time.Duration
+	// Pause, when set, overrides migrations.backfill.pause (0: none).
+	Pause *time.Duration
 	// Line is the header's line.
 	Line int
 
@@ -90,8 +92,14 @@ func parseBatch(m *Migration) (*Batch, error) {
 				return nil, bad("target=%s: want a duration such as 100ms", v)
 			}
 			b.Target = t
+		case "pause":
+			p, err := time.ParseDuration(v)
+			if err != nil || p < 0 {
+				return nil, bad("pause=%s: want a duration such as 50ms (0 for none)", v)
+			}
+			b.Pause = &p
 		default:
-			return nil, bad("unknown setting %q (want key, size, target)", k)
+			return nil, bad("unknown setting %q (want key, size, target, pause)", k)
 		}
 	}
 	if b.Key == "" {

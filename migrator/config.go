@@ -59,7 +59,10 @@ type BackfillConfig struct {
 	// nil takes the default, 0 turns the check off.
 	MaxReplicationLag *Duration `yaml:"max_replication_lag"`
 	MaxLockWait       *Duration `yaml:"max_lock_wait"`
-	LogEvery          Duration  `yaml:"log_every"`
+	// Pause is the rest between two batches, in which the application
+	// has the database to itself; nil takes the default, 0 turns it off.
+	Pause    *Duration `yaml:"pause"`
+	LogEvery Duration  `yaml:"log_every"`
 }
 
 // Defaults.
@@ -69,6 +72,8 @@ const (
 	DefaultLockWait    = 30 * time.Second
 	DefaultLockTimeout = 2 * time.Second
 	DefaultRetryFor    = 10 * time.Minute
+	// DefaultPause rests between backfill batches.
+	DefaultPause = 50 * time.Millisecond
 )
 
 // DefaultConfig returns the settings used when lockstep.yaml says nothing.
@@ -82,6 +87,7 @@ func DefaultConfig() Config {
 			MaxBatchSize:        100000,
 			MaxReplicationLag:   durationPtr(10 * time.Second),
 			MaxLockWait:         durationPtr(time.Second),
+			Pause:               durationPtr(DefaultPause),
 			LogEvery:            Duration(10 * time.Second),
 		},
 	}
@@ -129,11 +135,14 @@ func (c *Config) Normalize() error {
 	if b.MaxLockWait == nil {
 		b.MaxLockWait = db.MaxLockWait
 	}
+	if b.Pause == nil {
+		b.Pause = db.Pause
+	}
 	if b.LogEvery == 0 {
 		b.LogEvery = db.LogEvery
 	}
 	for name, v := range map[string]Duration{"lock_wait": c.LockWait, "lock_timeout": c.LockTimeout, "retry_for": c.RetryFor,
-		"backfill.target_batch_duration": b.TargetBatchDuration, "backfill.log_every": b.LogEvery} {
+		"backfill.target_batch_duration": b.TargetBatchDuration, "backfill.log_every": b.LogEvery, "backfill.pause": *b.Pause} {
 		if v < 0 {
 			return fault.Errorf(fault.Usage, "migrations.%s: %s is negative", name, time.Duration(v))
 		}
