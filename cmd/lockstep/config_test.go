@@ -7,9 +7,8 @@ import (
 	"testing"
 )
 
-// schemaPatterns returns every "pattern" of the assembled schema, with the
-// JSON pointer where it is.
-func schemaPatterns(t *testing.T) map[string]string {
+// schemaDoc returns the assembled schema, decoded.
+func schemaDoc(t *testing.T) any {
 	t.Helper()
 	raw, err := assembleSchema()
 	if err != nil {
@@ -19,6 +18,14 @@ func schemaPatterns(t *testing.T) map[string]string {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+// schemaPatterns returns every "pattern" of the assembled schema, with the
+// JSON pointer where it is.
+func schemaPatterns(t *testing.T) map[string]string {
+	t.Helper()
+	doc := schemaDoc(t)
 	found := map[string]string{}
 	var walk func(ptr string, v any)
 	walk = func(ptr string, v any) {
@@ -71,14 +78,7 @@ func TestPatternsHaveText(t *testing.T) {
 // TestNumberHintsExist fails when a schema moves and a hint of numberHints
 // no longer names a bounded number.
 func TestNumberHintsExist(t *testing.T) {
-	raw, err := assembleSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := schemaDoc(t)
 	for frag := range numberHints {
 		v := doc
 		for _, p := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
