@@ -67,6 +67,13 @@ type Config struct {
 	// location_file); after a reload lockstep waits until it answers with
 	// the new generation.
 	VerifyURL string `yaml:"verify_url"`
+	// PidFile is nginx's pid file (its `pid` directive). When it is set
+	// and /proc is there, lockstep also waits after a reload until every
+	// worker of the old configuration has stopped accepting connections
+	// (nginx retitles it "worker process is shutting down" as it closes
+	// its listening sockets), so the weight just set is the only one new
+	// requests meet.
+	PidFile string `yaml:"pid_file"`
 }
 
 // Options are the provider's dependencies.
@@ -348,6 +355,10 @@ func (n *Nginx) write(ctx context.Context, t deployer.Target) error {
 		}
 		n.tested[key] = true
 	}
+	var old []worker
+	if n.cfg.PidFile != "" {
+		old = workers(n.cfg.PidFile)
+	}
 	if out, err := n.nginx(ctx, "-s", "reload"); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -356,9 +367,11 @@ func (n *Nginx) write(ctx context.Context, t deployer.Target) error {
 	}
 	n.log.Debug("nginx reloaded", "release", t.Release, "weight", n.weight, "generation", gen)
 	if n.cfg.VerifyURL != "" {
-		return n.verify(ctx, gen)
+		if err := n.verify(ctx, gen); err != nil {
+			return err
+		}
 	}
-	return nil
+	return waitRetired(ctx, old, 10*time.Second)
 }
 
 func (n *Nginx) nginx(ctx context.Context, args ...string) ([]byte, error) {
@@ -374,7 +387,9 @@ func (n *Nginx) nginx(ctx context.Context, args ...string) ([]byte, error) {
 }
 
 // verify polls verify_url until nginx serves generation gen: the workers
-// with the new configuration are the ones accepting requests.
+// with the new configuration are the ones accepting requests. Each poll
+// opens a new connection, since a kept-alive one stays with the worker
+// that accepted it.
 func (n *Nginx) verify(ctx context.Context, gen int64) error {
 	want := strconv.FormatInt(gen, 10)
 	deadline := time.Now().Add(10 * time.Second)
@@ -384,6 +399,7 @@ func (n *Nginx) verify(ctx context.Context, gen int64) error {
 		if err != nil {
 			return fault.Errorf(fault.Usage, "deploy.nginx.verify_url: %v", err)
 		}
+		req.Close = true
 		resp, err := n.client.Do(req)
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)

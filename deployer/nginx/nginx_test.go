@@ -95,6 +95,7 @@ func newSite(t testing.TB, stable, candidate []*backend, workers int) *site {
 	})
 	cfg.Binary, cfg.Prefix, cfg.Conf = srv.Binary, srv.Prefix, srv.Conf
 	cfg.VerifyURL = srv.URL + "/_lockstep/generation"
+	cfg.PidFile = filepath.Join(srv.Prefix, "nginx.pid")
 	if p, err = nginx.New(cfg, nginx.Options{}); err != nil {
 		t.Fatal(err)
 	}

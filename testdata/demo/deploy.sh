@@ -107,6 +107,7 @@ deploy:
     upstream_file: $out/nginx/upstream.conf
     location_file: $out/nginx/location.conf
     verify_url: http://127.0.0.1:$ngxport/_lockstep/generation
+    pid_file: $out/nginx/nginx.pid
     stable: ["127.0.0.1:${port[$1]}"]
     candidate: ["127.0.0.1:${port[$2]}"]
   canary:
