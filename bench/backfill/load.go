@@ -34,6 +34,7 @@ const (
 )
 
 type sample struct {
+	at    time.Time     // the scheduled start
 	lat   time.Duration // from the scheduled start to the result
 	exec  time.Duration // the statement alone, once it had a connection
 	write bool
@@ -110,7 +111,7 @@ func (l *load) run(ctx context.Context, warm time.Duration, during func(context.
 			err = c.QueryRow(ctx, selectSQL, id).Scan(&a, &b, &total, &hits)
 		}
 		now := time.Now()
-		record(at, sample{lat: now.Sub(at), exec: now.Sub(t0), write: write}, err)
+		record(at, sample{at: at, lat: now.Sub(at), exec: now.Sub(t0), write: write}, err)
 	}
 
 	interval := time.Duration(float64(time.Second) / l.rate)

@@ -63,6 +63,7 @@ type options struct {
 	warm     time.Duration
 	size     int
 	target   time.Duration
+	pause    time.Duration
 	strict   bool
 
 	batchesCSV string
@@ -89,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "unrecorded load before each window")
 	fs.IntVar(&o.size, "size", 5000, "the batch header's size= (the first batch's keys; lockstep adapts it)")
 	fs.DurationVar(&o.target, "target", 0, "the batch header's target= (0: lockstep's default, migrations.backfill.target_batch_duration)")
+	fs.DurationVar(&o.pause, "pause", -1, "the batch header's pause= (negative: lockstep's default, migrations.backfill.pause)")
 	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -208,15 +210,23 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (int, error
 	if o.target > 0 {
 		header += " target=" + o.target.String()
 	}
+	if o.pause >= 0 {
+		header += " pause=" + o.pause.String()
+	}
 	file := header + "\n" + change + ";\n"
 	if err := os.WriteFile(filepath.Join(dir, "0001_backfill_total.up.sql"), []byte(file), 0o644); err != nil {
 		return 0, err
 	}
 	var batches []migrator.BatchStat
+	var spans []span
 	m, err := migrator.Open(ctx, migrator.Options{
 		DatabaseURL: dbURL, FS: os.DirFS(dir), Dir: dir, Release: "bench", Actor: "bench/backfill",
 		Lint: lint.DefaultConfig(), Notes: prefixed(stderr, "    lockstep: "),
-		OnBatch: func(s migrator.BatchStat) { batches = append(batches, s) },
+		OnBatch: func(s migrator.BatchStat) {
+			end := time.Now()
+			batches = append(batches, s)
+			spans = append(spans, span{end.Add(-s.Duration), end})
+		},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("(c) open the migrator: %w", err)
@@ -271,7 +281,12 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (int, error
 		}
 	}
 	fmt.Fprintln(stdout)
-	return report(stdout, o, []phase{pa, pb, pc}, batches, ledgerSecs), nil
+	missed := report(stdout, o, []phase{pa, pb, pc}, batches, ledgerSecs)
+	in, out := split(pc.load.samples, spans)
+	fmt.Fprintf(stdout, "(c) load p99 while a batch runs %s (%d ops; SELECT %s, UPDATE %s), between batches %s (%d ops)\n",
+		ms(percentile(in.latencies("all"), 0.99)), len(in.samples), ms(percentile(in.latencies("select"), 0.99)),
+		ms(percentile(in.latencies("update"), 0.99)), ms(percentile(out.latencies("all"), 0.99)), len(out.samples))
+	return missed, nil
 }
 
 // createTable (re)creates the table of rows rows, vacuumed and analysed,
@@ -432,4 +447,23 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		b = b[i+1:]
 	}
 	return n, nil
+}
+
+// span is when one batch's transaction ran.
+type span struct{ from, to time.Time }
+
+// split sorts the latencies of the load's operations into those scheduled
+// while a batch ran and those scheduled between batches: it shows whether
+// the load's tail comes from the batches themselves (CPU, I/O, row locks)
+// or from what lockstep does around them.
+func split(samples []sample, spans []span) (inside, between window) {
+	for _, s := range samples {
+		i, _ := slices.BinarySearchFunc(spans, s.at, func(sp span, t time.Time) int { return sp.to.Compare(t) })
+		if i < len(spans) && !s.at.Before(spans[i].from) {
+			inside.samples = append(inside.samples, s)
+		} else {
+			between.samples = append(between.samples, s)
+		}
+	}
+	return inside, between
 }

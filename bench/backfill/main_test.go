@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestSmall(t *testing.T) {
 		t.Skip("starts PostgreSQL")
 	}
 	var out, errs bytes.Buffer
-	args := []string{"-rows", "3000", "-size", "500", "-baseline", "300ms", "-warm", "100ms", "-rate", "200"}
+	args := []string{"-rows", "3000", "-size", "500", "-baseline", "300ms", "-warm", "100ms", "-rate", "200", "-pause", "1ms"}
 	if code := run(context.Background(), args, os.Getenv, &out, &errs); code != 0 {
 		t.Fatalf("run = %d; stderr:\n%s", code, errs.String())
 	}
@@ -75,7 +76,36 @@ func TestSmall(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^result throughput_ratio=[0-9.]+ batch_p99_ms=[0-9.]+ load_p99_ratio=[0-9.]+ missed=[0-3]$`).MatchString(out.String()) {
 		t.Errorf("no result line:\n%s", out.String())
 	}
+	if !regexp.MustCompile(`(?m)^\(c\) load p99 while a batch runs [0-9.]+ ms \([0-9]+ ops; SELECT .*\), between batches [0-9.]+ ms \([0-9]+ ops\)$`).MatchString(out.String()) {
+		t.Errorf("no line splitting the load's p99 by batches:\n%s", out.String())
+	}
+	if !strings.Contains(errs.String(), "size=500 pause=1ms") {
+		t.Errorf("the header lacks -pause:\n%s", errs.String())
+	}
 	if !strings.Contains(errs.String(), "done: 3,000 rows changed") {
 		t.Errorf("the migrator's notes lack the done line:\n%s", errs.String())
+	}
+}
+
+func TestSplit(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	spans := []span{{at(10), at(20)}, {at(40), at(50)}}
+	var samples []sample
+	for _, ms := range []int{5, 10, 15, 20, 30, 45, 60} {
+		samples = append(samples, sample{at: at(ms), lat: time.Duration(ms) * time.Millisecond})
+	}
+	in, out := split(samples, spans)
+	got := func(w window) (ms []int) {
+		for _, s := range w.samples {
+			ms = append(ms, int(s.lat/time.Millisecond))
+		}
+		return ms
+	}
+	if g := got(in); !slices.Equal(g, []int{10, 15, 20, 45}) {
+		t.Errorf("inside batches: %v; want [10 15 20 45] (the spans' ends included)", g)
+	}
+	if g := got(out); !slices.Equal(g, []int{5, 30, 60}) {
+		t.Errorf("between batches: %v; want [5 30 60]", g)
 	}
 }
