@@ -4,9 +4,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/lockstep-dev/lockstep/internal/fault"
 )
@@ -28,20 +28,31 @@ type Migration struct {
 	Direction Direction
 }
 
-// migrationRe is golang-migrate's file-name pattern, restricted to .sql.
-var migrationRe = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.sql$`)
-
-// ParseMigrationName reads a golang-migrate file name.
+// ParseMigrationName reads a golang-migrate file name, restricted to .sql:
+// NNN_title.up.sql or NNN_title.down.sql (the title may be empty). It is
+// called for every file of a history, so it scans by hand.
 func ParseMigrationName(name string) (version uint64, title string, dir Direction, ok bool) {
-	m := migrationRe.FindStringSubmatch(name)
-	if m == nil {
+	i := 0
+	for i < len(name) && name[i] >= '0' && name[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(name) || name[i] != '_' {
 		return 0, "", "", false
 	}
-	v, err := strconv.ParseUint(m[1], 10, 64)
+	rest := name[i+1:]
+	switch {
+	case strings.HasSuffix(rest, ".up.sql"):
+		title, dir = strings.TrimSuffix(rest, ".up.sql"), Up
+	case strings.HasSuffix(rest, ".down.sql"):
+		title, dir = strings.TrimSuffix(rest, ".down.sql"), Down
+	default:
+		return 0, "", "", false
+	}
+	v, err := strconv.ParseUint(name[:i], 10, 64)
 	if err != nil {
 		return 0, "", "", false
 	}
-	return v, m[2], Direction(m[3]), true
+	return v, title, dir, true
 }
 
 // Discover lists the golang-migrate files of a directory, up files ordered by

@@ -309,12 +309,36 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Config: l.cfg, Sources: map[string]*Source{}}
+	// Every file is parsed and linted now; the file rules, the unless
+	// checks that look at later files and the suppressions of one file
+	// touch only its own run, so the files finish in parallel.
+	var fin atomic.Int64
+	var finishing sync.WaitGroup
+	for range parseWorkers(n) {
+		finishing.Add(1)
+		go func() {
+			defer finishing.Done()
+			for {
+				i := int(fin.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if r := runs[i]; r != nil {
+					r.finish(&results[i])
+				}
+			}
+		}()
+	}
+	finishing.Wait()
+
+	total := 0
+	for i := range results {
+		total += len(results[i].Findings)
+	}
+	res := &Result{Config: l.cfg, Sources: make(map[string]*Source, n),
+		Files: make([]FileResult, 0, n), Findings: make([]Finding, 0, total)}
 	for i, in := range inputs {
 		fr := results[i]
-		if r := runs[i]; r != nil {
-			r.finish(&fr)
-		}
 		res.Files = append(res.Files, fr)
 		if !in.Replay {
 			res.Sources[in.Path] = files[i].Source
