@@ -27,8 +27,10 @@ go mod download
 
 # squawk, the peer linter, from npm (its platform package ships the binary).
 squawk_dir=bench/.cache/squawk
-if [ ! -x "$squawk_dir/node_modules/.bin/squawk" ] && command -v npm >/dev/null 2>&1; then
+# --prefix pins the place: without it npm installs next to the nearest
+# package.json above the directory, and the check below would never see it.
+if [ ! -x "$squawk_dir/node_modules/@squawk-cli/linux-x64/bin/squawk" ] && command -v npm >/dev/null 2>&1; then
   mkdir -p "$squawk_dir"
   echo "installing squawk-cli into $squawk_dir"
-  (cd "$squawk_dir" && npm install --silent --no-audit --no-fund squawk-cli@2.66.0 >/dev/null 2>&1) || echo "squawk not installed: the comparison test will be skipped" >&2
+  npm install --prefix "$squawk_dir" --silent --no-audit --no-fund squawk-cli@2.66.0 >/dev/null 2>&1 || echo "squawk not installed: the comparison test will be skipped" >&2
 fi

@@ -25,10 +25,10 @@ for c in "$cache/node_modules/@squawk-cli/linux-x64/bin/squawk" \
 done
 if [ -z "$squawk" ]; then
   command -v npm >/dev/null || { echo "bench: npm is needed to install squawk (apt-get install npm)" >&2; exit 1; }
-  echo "installing squawk-cli@2.66.0 into $cache"
-  mkdir -p "$cache"
-  (cd "$cache" && npm install --silent --no-audit --no-fund squawk-cli@2.66.0 >/dev/null)
-  squawk="$cache/node_modules/@squawk-cli/linux-x64/bin/squawk"
+  echo "installing squawk-cli@2.66.0 into $cache/squawk"
+  mkdir -p "$cache/squawk"
+  npm install --prefix "$cache/squawk" --silent --no-audit --no-fund squawk-cli@2.66.0 >/dev/null
+  squawk="$cache/squawk/node_modules/@squawk-cli/linux-x64/bin/squawk"
 fi
 
 timeit="$cache/timeit"
