@@ -40,12 +40,11 @@ func ParseMigrationName(name string) (version uint64, title string, dir Directio
 		return 0, "", "", false
 	}
 	rest := name[i+1:]
-	switch {
-	case strings.HasSuffix(rest, ".up.sql"):
-		title, dir = strings.TrimSuffix(rest, ".up.sql"), Up
-	case strings.HasSuffix(rest, ".down.sql"):
-		title, dir = strings.TrimSuffix(rest, ".down.sql"), Down
-	default:
+	if t, up := strings.CutSuffix(rest, ".up.sql"); up {
+		title, dir = t, Up
+	} else if t, down := strings.CutSuffix(rest, ".down.sql"); down {
+		title, dir = t, Down
+	} else {
 		return 0, "", "", false
 	}
 	v, err := strconv.ParseUint(name[:i], 10, 64)

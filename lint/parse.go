@@ -124,8 +124,8 @@ func (f *File) laterVersions() []uint64 {
 			if in.Scratch {
 				continue
 			}
-			if m := migrationName.FindStringSubmatch(filepath.Base(in.Path)); m != nil {
-				all[i], _ = strconv.ParseUint(m[1], 10, 64)
+			if v, title, d, ok := ParseMigrationName(filepath.Base(in.Path)); ok && d == Up && title != "" {
+				all[i] = v
 			}
 		}
 		return all

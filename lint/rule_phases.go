@@ -3,8 +3,6 @@ package lint
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -200,8 +198,6 @@ func lineList(ls []int) string {
 	return "lines " + strings.Join(parts, ", ")
 }
 
-var migrationName = regexp.MustCompile(`^(\d+)_(.+)\.up\.sql$`)
-
 // splitNames names the files of a split: the first keeps the file's name;
 // the others get the versions after it (golang-migrate needs each version
 // once), named after their phase. taken is the first of those versions
@@ -209,15 +205,15 @@ var migrationName = regexp.MustCompile(`^(\d+)_(.+)\.up\.sql$`)
 func splitNames(f *File, groups []phaseGroup) (names []string, taken string) {
 	base := filepath.Base(f.Source.Path)
 	names = []string{base}
-	m := migrationName.FindStringSubmatch(base)
-	if m == nil {
+	v, title, d, ok := ParseMigrationName(base)
+	if !ok || d != Up || title == "" {
 		for _, g := range groups[1:] {
 			names = append(names, strings.TrimSuffix(base, ".sql")+"_"+g.phase.String()+".sql")
 		}
 		return names, ""
 	}
-	v, _ := strconv.ParseUint(m[1], 10, 64)
-	next := uint64(0) // the next version of the run, 0 for none
+	width := strings.IndexByte(base, '_') // the version as written, zeros kept
+	next := uint64(0)                     // the next version of the run, 0 for none
 	for _, lv := range f.laterVersions() {
 		if lv > v && (next == 0 || lv < next) {
 			next = lv
@@ -226,9 +222,9 @@ func splitNames(f *File, groups []phaseGroup) (names []string, taken string) {
 	for i, g := range groups[1:] {
 		nv := v + uint64(i) + 1
 		if next != 0 && nv >= next && taken == "" {
-			taken = fmt.Sprintf("%0*d", len(m[1]), next)
+			taken = fmt.Sprintf("%0*d", width, next)
 		}
-		names = append(names, fmt.Sprintf("%0*d_%s_%s.up.sql", len(m[1]), nv, m[2], g.phase))
+		names = append(names, fmt.Sprintf("%0*d_%s_%s.up.sql", width, nv, title, g.phase))
 	}
 	return names, taken
 }
