@@ -47,8 +47,8 @@ echo
 # squawk posts nothing either (and outside CI lockstep would post nowhere).
 l=$("$timeit" -runs "$runs" -name lockstep -- "$bin" lint "$corpus" --format json --fail-on never --output /dev/null --report none)
 s=$("$timeit" -runs "$runs" -name squawk -- "$squawk" --reporter json "${files[@]}")
-# The floor: a process that only reads and parses the same files with
-# pg_query (bench/parsefloor); no pg_query-based linter runs faster.
+# The floor: a process that only reads the same files and parses them with
+# pg_query_go's Parse (bench/parsefloor); no linter on that Parse runs faster.
 f=$("$timeit" -runs "$runs" -name floor -- "$floor" "$corpus")
 
 read -r _ lmed _ _ lrss <<<"$l"
@@ -59,7 +59,7 @@ echo
 printf '%-10s %12s %14s\n' "" "median ms" "peak RSS MiB"
 printf '%-10s %12s %14s\n' lockstep "$lmed" "$(awk -v k="$lrss" 'BEGIN{printf "%.1f", k/1024}')"
 printf '%-10s %12s %14s\n' squawk "$smed" "$(awk -v k="$srss" 'BEGIN{printf "%.1f", k/1024}')"
-printf '%-10s %12s %14s   (pg_query parse alone, no linting)\n' floor "$fmed" "$(awk -v k="$frss" 'BEGIN{printf "%.1f", k/1024}')"
+printf '%-10s %12s %14s   (pg_query_go's Parse alone, no linting)\n' floor "$fmed" "$(awk -v k="$frss" 'BEGIN{printf "%.1f", k/1024}')"
 echo
 echo "ratio lockstep/squawk (wall time): $ratio   (target <= 0.70)"
 echo "ratio parse floor/squawk:          $(awk -v a="$fmed" -v b="$smed" 'BEGIN{printf "%.2f", a/b}')   (what lint adds: $(awk -v a="$lmed" -v b="$fmed" 'BEGIN{printf "%.0f", a-b}') ms)"

@@ -10,6 +10,8 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 // Statement is one SQL statement of a migration: a top-level statement of
@@ -147,7 +149,7 @@ func (f *File) runMemo(key string, build func(all []*File) any) any {
 // as an error, so that the other files are still linted.
 func Parse(src *Source) *File {
 	f := &File{Source: src, Directives: parseDirectives(src)}
-	tree, err := pg.Parse(src.Text)
+	tree, err := pgtree.Parse(src.Text)
 	if err != nil {
 		f.Err = syntaxError(src, 0, err)
 		return f
@@ -428,7 +430,7 @@ func plSQLError(body string) (int, string, bool) {
 		piece := body[start:end]
 		if lead, ok := sqlCommandStart(piece); ok {
 			sql := piece[lead:]
-			if _, err := pg.Parse(sql); err != nil {
+			if _, err := pgtree.Parse(sql); err != nil {
 				var pe *pgparser.Error
 				if errors.As(err, &pe) && pe.Cursorpos > 0 {
 					return start + lead + NewSource("", sql).ByteOffsetOfChar(pe.Cursorpos), err.Error(), true
@@ -569,7 +571,7 @@ func (x *plExtractor) add(query string, line int, inLoop, dynamic bool) {
 		rel = x.lineOffset(line) - x.bodyOff
 	}
 	base := x.bodyOff + rel
-	tree, err := pg.Parse(query)
+	tree, err := pgtree.Parse(query)
 	if err != nil {
 		x.opaque = append(x.opaque, base)
 		return

@@ -1,0 +1,204 @@
+package pgtree
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// repoSQL is every .sql file of the repository (testdata, the demo, the
+// bench corpus when it was generated), by path.
+func repoSQL(t testing.TB) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".sql") {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files[p] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 100 {
+		t.Fatalf("only %d .sql files found", len(files))
+	}
+	return files
+}
+
+// same checks that Parse gives what pg_query_go's Parse gives.
+func same(t *testing.T, name, sql string) (parsed bool) {
+	t.Helper()
+	want, werr := pg.Parse(sql)
+	got, gerr := Parse(sql)
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("%s: pg_query_go: %v, pgtree: %v", name, werr, gerr)
+	}
+	if werr != nil {
+		var a, b *parser.Error
+		if !errors.As(werr, &a) || !errors.As(gerr, &b) || *a != *b {
+			t.Fatalf("%s: errors differ: %v / %v", name, werr, gerr)
+		}
+		return false
+	}
+	if !proto.Equal(want, got) {
+		t.Fatalf("%s: the trees differ\npg_query_go: %v\npgtree:      %v", name, want, got)
+	}
+	return true
+}
+
+func TestSameTreeAsProtoUnmarshal(t *testing.T) {
+	n := 0
+	for p, sql := range repoSQL(t) {
+		if same(t, p, sql) {
+			n++
+		}
+	}
+	// Statements the files above may not have.
+	for _, sql := range []string{
+		"SELECT 1.5e300::float8, -0.0, 'x'::bytea, B'1010', X'ff', true, NULL",
+		"CREATE TABLE t (a int GENERATED ALWAYS AS IDENTITY (START 5), b numeric(10,2) DEFAULT 1.25)",
+		"DO $$ BEGIN PERFORM 1; END $$",
+		"SELECT * FROM generate_series(1, 10) WITH ORDINALITY AS g(i, n)",
+		"",
+		"-- only a comment",
+	} {
+		same(t, sql, sql)
+	}
+	t.Logf("%d files decoded to the same tree", n)
+}
+
+// The strings point into the buffer; the buffer is the caller's.
+func TestDecodeSharesNothingWithAReusedBuffer(t *testing.T) {
+	buf, err := parser.ParseToProtobuf("SELECT abc FROM xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := bytes.Clone(buf)
+	tree, err := Decode(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := tree.Stmts[0].Stmt.GetSelectStmt().FromClause[0].GetRangeVar().Relname
+	if name != "xyz" {
+		t.Fatalf("relname %q", name)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	buf, err := parser.ParseToProtobuf("SELECT a, b, c FROM t WHERE a = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(buf); i++ {
+		// Every truncation is an error or a smaller tree, never a panic.
+		Decode(buf[:i])
+	}
+	if _, err := Decode([]byte{0x12, 0x50, 0x01}); err == nil {
+		t.Fatal("a length past the end decoded")
+	}
+}
+
+// Protobuf allows a oneof to be written more than once (the last wins) and
+// fields in any order; pg_query never does either, the decoder still must.
+func TestOneofLastWins(t *testing.T) {
+	var node []byte
+	// Node{a_star: {}} then Node{string: {sval: "x"}}, then an unknown field.
+	node = protowire.AppendTag(node, 73, protowire.BytesType)
+	node = protowire.AppendBytes(node, nil)
+	sval := protowire.AppendTag(nil, 1, protowire.BytesType)
+	sval = protowire.AppendString(sval, "x")
+	node = protowire.AppendTag(node, 263, protowire.BytesType)
+	node = protowire.AppendBytes(node, sval)
+	node = protowire.AppendTag(node, 9999, protowire.VarintType)
+	node = protowire.AppendVarint(node, 5)
+	raw := protowire.AppendTag(nil, 2, protowire.VarintType)
+	raw = protowire.AppendVarint(raw, 7) // stmt_location before stmt
+	raw = protowire.AppendTag(raw, 1, protowire.BytesType)
+	raw = protowire.AppendBytes(raw, node)
+	buf := protowire.AppendTag(nil, 2, protowire.BytesType)
+	buf = protowire.AppendBytes(buf, raw)
+
+	var want pg.ParseResult
+	if err := proto.Unmarshal(buf, &want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Stmts[0].Stmt.GetString_().GetSval() != "x" || got.Stmts[0].StmtLocation != 7 {
+		t.Fatalf("got %v", got)
+	}
+	// proto.Unmarshal keeps the unknown field; the decoder drops it.
+	proto.Reset(want.Stmts[0].Stmt)
+	want.Stmts[0].Stmt.Node = &pg.Node_String_{String_: &pg.String{Sval: "x"}}
+	if !proto.Equal(&want, got) {
+		t.Fatalf("got %v, want %v", got, &want)
+	}
+}
+
+func FuzzSameTree(f *testing.F) {
+	for _, sql := range repoSQL(f) {
+		f.Add(sql)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		same(t, "input", sql)
+	})
+}
+
+func BenchmarkProtoUnmarshal(b *testing.B) {
+	bufs := corpus(b)
+	for b.Loop() {
+		for _, p := range bufs {
+			var t pg.ParseResult
+			if err := proto.Unmarshal(p, &t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	bufs := corpus(b)
+	for b.Loop() {
+		for _, p := range bufs {
+			if _, err := Decode(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func corpus(b *testing.B) [][]byte {
+	var bufs [][]byte
+	var n int64
+	for _, sql := range repoSQL(b) {
+		p, err := parser.ParseToProtobuf(sql)
+		if err == nil {
+			bufs = append(bufs, p)
+			n += int64(len(p))
+		}
+	}
+	b.SetBytes(n)
+	return bufs
+}
