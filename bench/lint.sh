@@ -59,7 +59,7 @@ echo
 printf '%-10s %12s %14s\n' "" "median ms" "peak RSS MiB"
 printf '%-10s %12s %14s\n' lockstep "$lmed" "$(awk -v k="$lrss" 'BEGIN{printf "%.1f", k/1024}')"
 printf '%-10s %12s %14s\n' squawk "$smed" "$(awk -v k="$srss" 'BEGIN{printf "%.1f", k/1024}')"
-printf '%-10s %12s %14s   (pg_query_go's Parse alone, no linting)\n' floor "$fmed" "$(awk -v k="$frss" 'BEGIN{printf "%.1f", k/1024}')"
+printf '%-10s %12s %14s   (pg_query_go Parse alone, no linting)\n' floor "$fmed" "$(awk -v k="$frss" 'BEGIN{printf "%.1f", k/1024}')"
 echo
 echo "ratio lockstep/squawk (wall time): $ratio   (target <= 0.70)"
 echo "ratio parse floor/squawk:          $(awk -v a="$fmed" -v b="$smed" 'BEGIN{printf "%.2f", a/b}')   (what lint adds: $(awk -v a="$lmed" -v b="$fmed" 'BEGIN{printf "%.0f", a-b}') ms)"
