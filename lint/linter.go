@@ -453,7 +453,7 @@ type fileRun struct {
 	phases   []StatementPhase
 	ignores  []*ignore
 	declared Phase
-	once     map[string]bool
+	once     map[onceKey]bool
 }
 
 type found struct {
@@ -535,7 +535,7 @@ func lineOf(src *Source, off int) int {
 // check runs every rule on one statement.
 func (r *fileRun) check(s *Statement, tx Tx, locks []Lock) {
 	if r.once == nil {
-		r.once = map[string]bool{}
+		r.once = map[onceKey]bool{}
 	}
 	p := &Pass{File: r.file, Stmt: s, Catalog: r.cat, Tx: tx, Config: &r.l.cfg, Locks: locks,
 		newFile: r.in.New, once: r.once}
@@ -693,14 +693,12 @@ func (r *fileRun) finish(fr *FileResult) {
 	}
 	r.fileRules(fr)
 	kept := r.found[:0]
-	for _, fd := range r.found {
-		if fd.unless != nil && fd.unless() {
+	for i := range r.found {
+		fd := &r.found[i]
+		if fd.unless != nil && fd.unless() || r.suppressed(fd) {
 			continue
 		}
-		if r.suppressed(fd) {
-			continue
-		}
-		kept = append(kept, fd)
+		kept = append(kept, *fd)
 	}
 	for _, ig := range r.ignores {
 		for _, id := range ig.rules {
@@ -724,15 +722,14 @@ func (r *fileRun) finish(fr *FileResult) {
 		}
 		return kept[i].f.Rule < kept[j].f.Rule
 	})
-	for _, fd := range kept {
-		fr.Findings = append(fr.Findings, fd.f)
-		if fd.f.Severity > fr.Risk {
-			fr.Risk = fd.f.Severity
-		}
+	fr.Findings = make([]Finding, len(kept))
+	for i := range kept {
+		fr.Findings[i] = kept[i].f
+		fr.Risk = max(fr.Risk, kept[i].f.Severity)
 	}
 }
 
-func (r *fileRun) suppressed(fd found) bool {
+func (r *fileRun) suppressed(fd *found) bool {
 	hit := false
 	for _, ig := range r.ignores {
 		if !contains(ig.rules, fd.f.Rule) {

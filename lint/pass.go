@@ -25,7 +25,7 @@ type Pass struct {
 	report  func(*Statement, Finding)
 	// unless is the condition of the finding being reported through Unless.
 	unless func() bool
-	once   map[string]bool
+	once   map[onceKey]bool
 	// long, in the lint loop's pass, collects what the scan and rewrite
 	// rules report on the statement, for missing-statement-timeout.
 	long *longProbe
@@ -34,7 +34,7 @@ type Pass struct {
 // FirstInFile returns true the first time a rule asks with a key in a file,
 // false after: for rules that report once per file.
 func (p *Pass) FirstInFile(key string) bool {
-	k := p.Rule.ID + "\x00" + key
+	k := onceKey{p.Rule, key}
 	if p.once[k] {
 		return false
 	}
@@ -53,6 +53,12 @@ func (p *Pass) StatementLines() string {
 		end = len(src.Text)
 	}
 	return strings.TrimRight(src.Text[src.LineOffset(l1):end], "\n")
+}
+
+// onceKey is what FirstInFile has seen: a rule and its key.
+type onceKey struct {
+	rule *Rule
+	key  string
 }
 
 // Node is the statement's parse tree.

@@ -53,6 +53,14 @@ file.`,
 	},
 }
 
+// identByte holds the bytes an unquoted identifier is made of.
+var identByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '_' || c == '$' || c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return t
+}()
+
 // mayHaveLongIdentifier is a cheap test before scanning: a run of more than
 // 63 identifier bytes, or a quoted one of more than 63 bytes as written (a
 // doubled "" counts twice: never too short).
@@ -74,7 +82,7 @@ func mayHaveLongIdentifier(s string) bool {
 			i, run = k, 0
 			continue
 		}
-		if c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+		if identByte[c] {
 			run++
 			if run > maxIdentifier {
 				return true

@@ -25,7 +25,7 @@ nothing: set statement_timeout on the migration role).`,
 		if p.Config.AssumeStatementTimeout || p.Tx.StatementTimeout.Set() {
 			return
 		}
-		if p.once[p.Rule.ID+"\x00"] {
+		if p.once[onceKey{p.Rule, ""}] {
 			return // reported in this file already
 		}
 		var lk Lock
@@ -117,7 +117,7 @@ func longRunning(p *Pass) (Finding, bool) {
 		probe = &longProbe{}
 	}
 	shadow := *p
-	shadow.once = map[string]bool{}
+	shadow.once = map[onceKey]bool{}
 	shadow.long = nil
 	shadow.report = func(_ *Statement, f Finding) { probe.consider(p, shadow.Rule, f) }
 	for i, r := range longRules {
