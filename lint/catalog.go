@@ -125,8 +125,12 @@ type Function struct {
 
 // Catalog is the schema built by replaying migrations in order.
 type Catalog struct {
-	tables    map[string]*Table
-	indexes   map[string]*Index
+	tables  map[string]*Table
+	indexes map[string]*Index
+	// byTable holds the same indexes by their table's qualified name, then
+	// by key: rules ask for a table's indexes at every foreign key and
+	// dropped column. setIndex and deleteIndex keep the two in step.
+	byTable   map[string]map[string]*Index
 	enums     map[string]*Enum
 	views     map[string]Origin
 	funcs     map[string]*Function
@@ -138,7 +142,7 @@ type Catalog struct {
 // NewCatalog returns an empty catalog.
 func NewCatalog() *Catalog {
 	return &Catalog{
-		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
+		tables: map[string]*Table{}, indexes: map[string]*Index{}, byTable: map[string]map[string]*Index{}, enums: map[string]*Enum{},
 		views: map[string]Origin{}, funcs: map[string]*Function{}, schemas: map[string]Origin{},
 		sequences: map[string]Origin{}, domains: map[string]Origin{},
 	}
@@ -189,14 +193,55 @@ func (c *Catalog) Index(schema, name string) *Index { return c.indexes[qualify(s
 
 // IndexesOn returns the indexes of a table, sorted by name.
 func (c *Catalog) IndexesOn(qualified string) []*Index {
-	var out []*Index
-	for _, ix := range c.indexes {
-		if ix.Table == qualified {
-			out = append(out, ix)
-		}
+	on := c.byTable[qualified]
+	if len(on) == 0 {
+		return nil
+	}
+	out := make([]*Index, 0, len(on))
+	for _, ix := range on {
+		out = append(out, ix)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// setIndex records an index under its key (schema.name).
+func (c *Catalog) setIndex(key string, ix *Index) {
+	if old := c.indexes[key]; old != nil {
+		c.deleteIndex(key)
+	}
+	c.indexes[key] = ix
+	on := c.byTable[ix.Table]
+	if on == nil {
+		on = map[string]*Index{}
+		c.byTable[ix.Table] = on
+	}
+	on[key] = ix
+}
+
+// deleteIndex forgets the index of that key, if any.
+func (c *Catalog) deleteIndex(key string) {
+	ix := c.indexes[key]
+	if ix == nil {
+		return
+	}
+	delete(c.indexes, key)
+	if on := c.byTable[ix.Table]; on != nil {
+		delete(on, key)
+		if len(on) == 0 {
+			delete(c.byTable, ix.Table)
+		}
+	}
+}
+
+// deleteIndexesOn forgets the indexes of a table (whose columns include
+// column, unless it is "").
+func (c *Catalog) deleteIndexesOn(table, column string) {
+	for k, ix := range c.byTable[table] {
+		if column == "" || contains(ix.Columns, column) {
+			c.deleteIndex(k)
+		}
+	}
 }
 
 // Enum returns an enum type by its parts (schema may be empty).
@@ -541,8 +586,8 @@ func (c *Catalog) addConstraint(t *Table, con *pg.Constraint, o Origin, cols []s
 		if ixName == "" {
 			ixName = ct.Name
 		}
-		c.indexes[qualify(t.Schema, ixName)] = &Index{Schema: t.Schema, Name: ixName, Table: t.Qualified(),
-			Columns: cols, Unique: k != Exclusion, Origin: o}
+		c.setIndex(qualify(t.Schema, ixName), &Index{Schema: t.Schema, Name: ixName, Table: t.Qualified(),
+			Columns: cols, Unique: k != Exclusion, Origin: o})
 	}
 	return ct
 }
@@ -708,7 +753,7 @@ func (c *Catalog) alterTable(at *pg.AlterTableStmt, o Origin) {
 			for i, ct := range t.Constraints {
 				if ct.Name == cmd.Name {
 					t.Constraints = append(t.Constraints[:i], t.Constraints[i+1:]...)
-					delete(c.indexes, qualify(t.Schema, ct.Name))
+					c.deleteIndex(qualify(t.Schema, ct.Name))
 					break
 				}
 			}
@@ -749,11 +794,7 @@ func (c *Catalog) dropColumn(t *Table, name string) {
 		}
 	}
 	t.Constraints = kept
-	for k, ix := range c.indexes {
-		if ix.Table == t.Qualified() && contains(ix.Columns, name) {
-			delete(c.indexes, k)
-		}
-	}
+	c.deleteIndexesOn(t.Qualified(), name)
 }
 
 func contains(ss []string, s string) bool {
@@ -789,8 +830,8 @@ func (c *Catalog) createIndex(is *pg.IndexStmt, o Origin) {
 			expr = true
 		}
 	}
-	c.indexes[qualify(schema, name)] = &Index{Schema: schema, Name: name, Table: table, Columns: cols,
-		Unique: is.Unique, Partial: is.WhereClause != nil, Expression: expr, Origin: o}
+	c.setIndex(qualify(schema, name), &Index{Schema: schema, Name: name, Table: table, Columns: cols,
+		Unique: is.Unique, Partial: is.WhereClause != nil, Expression: expr, Origin: o})
 }
 
 // IndexColumns lists the key columns of an index (expressions contribute the
@@ -818,20 +859,12 @@ func (c *Catalog) drop(ds *pg.DropStmt) {
 		switch ds.RemoveType {
 		case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_FOREIGN_TABLE:
 			delete(c.tables, key)
-			for k, ix := range c.indexes {
-				if ix.Table == key {
-					delete(c.indexes, k)
-				}
-			}
+			c.deleteIndexesOn(key, "")
 		case pg.ObjectType_OBJECT_INDEX:
-			delete(c.indexes, key)
+			c.deleteIndex(key)
 		case pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_MATVIEW:
 			delete(c.views, key)
-			for k, ix := range c.indexes {
-				if ix.Table == key {
-					delete(c.indexes, k)
-				}
-			}
+			c.deleteIndexesOn(key, "")
 		case pg.ObjectType_OBJECT_TYPE:
 			delete(c.enums, key)
 		case pg.ObjectType_OBJECT_DOMAIN:
@@ -872,10 +905,12 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 			old := t.Qualified()
 			t.Name = rs.Newname
 			c.tables[t.Qualified()] = t
-			for _, ix := range c.indexes {
-				if ix.Table == old {
+			if on := c.byTable[old]; on != nil {
+				delete(c.byTable, old)
+				for _, ix := range on {
 					ix.Table = t.Qualified()
 				}
+				c.byTable[t.Qualified()] = on
 			}
 			for _, other := range c.tables {
 				for _, ct := range other.Constraints {
@@ -908,7 +943,7 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 	case pg.ObjectType_OBJECT_INDEX:
 		key := QualifiedName(rs.Relation)
 		if ix := c.indexes[key]; ix != nil {
-			delete(c.indexes, key)
+			c.deleteIndex(key)
 			// Renaming the index of a constraint renames the constraint.
 			if t := c.tables[ix.Table]; t != nil {
 				if ct := t.Constraint(ix.Name); ct != nil && ct.Kind != Check && ct.Kind != ForeignKey {
@@ -916,7 +951,7 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 				}
 			}
 			ix.Name = rs.Newname
-			c.indexes[qualify(ix.Schema, ix.Name)] = ix
+			c.setIndex(qualify(ix.Schema, ix.Name), ix)
 		}
 	case pg.ObjectType_OBJECT_TABCONSTRAINT:
 		if t := c.tables[QualifiedName(rs.Relation)]; t != nil {
@@ -924,9 +959,9 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 				ct.Name = rs.Newname
 				// ... and renaming a constraint renames its index.
 				if ix := c.indexes[qualify(t.Schema, rs.Subname)]; ix != nil && ix.Table == t.Qualified() {
-					delete(c.indexes, qualify(t.Schema, rs.Subname))
+					c.deleteIndex(qualify(t.Schema, rs.Subname))
 					ix.Name = rs.Newname
-					c.indexes[qualify(ix.Schema, ix.Name)] = ix
+					c.setIndex(qualify(ix.Schema, ix.Name), ix)
 				}
 			}
 		}
@@ -943,6 +978,21 @@ func (c *Catalog) rename(rs *pg.RenameStmt) {
 				t.Schema = rs.Newname
 				c.tables[t.Qualified()] = t
 			}
+		}
+		// The indexes move with their tables.
+		var moved []*Index
+		for k, ix := range c.indexes {
+			if ix.Schema == rs.Subname {
+				c.deleteIndex(k)
+				moved = append(moved, ix)
+			}
+		}
+		for _, ix := range moved {
+			ix.Schema = rs.Newname
+			if tschema, tname, ok := strings.Cut(ix.Table, "."); ok && tschema == rs.Subname {
+				ix.Table = qualify(rs.Newname, tname)
+			}
+			c.setIndex(qualify(ix.Schema, ix.Name), ix)
 		}
 	}
 }
@@ -997,7 +1047,7 @@ func (c *Catalog) clone() *Catalog {
 	for k, ix := range c.indexes {
 		ci := *ix
 		ci.Columns = append([]string(nil), ix.Columns...)
-		n.indexes[k] = &ci
+		n.setIndex(k, &ci)
 	}
 	for k, e := range c.enums {
 		ce := *e

@@ -555,3 +555,67 @@ func TestChunkedLintMatchesOneLoop(t *testing.T) {
 		}
 	}
 }
+
+// The catalog keeps its indexes twice, by name and by table; every change
+// of the history must leave both saying the same.
+func TestIndexesByTable(t *testing.T) {
+	c := NewCatalog()
+	step := func(sql string) {
+		t.Helper()
+		f := Parse(NewSource("x.sql", sql))
+		if f.Err != nil {
+			t.Fatal(f.Err)
+		}
+		for _, s := range f.Statements {
+			c.apply(s, Origin{File: "x.sql", Line: 1})
+		}
+		n := 0
+		for table, on := range c.byTable {
+			for k, ix := range on {
+				n++
+				if c.indexes[k] != ix || ix.Table != table {
+					t.Fatalf("after %q: byTable[%s][%s] = %+v, indexes[%s] = %+v", sql, table, k, ix, k, c.indexes[k])
+				}
+			}
+		}
+		if n != len(c.indexes) {
+			t.Fatalf("after %q: %d indexes by table, %d by name", sql, n, len(c.indexes))
+		}
+	}
+	names := func(table string) string {
+		var out []string
+		for _, ix := range c.IndexesOn(table) {
+			out = append(out, ix.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	step("CREATE TABLE a (id bigint PRIMARY KEY, x int, y int UNIQUE)")
+	step("CREATE INDEX a_x ON a (x); CREATE INDEX a_xy ON a (x, y)")
+	if got := names("public.a"); got != "a_pkey,a_x,a_xy,a_y_key" {
+		t.Fatalf("IndexesOn(a) = %s", got)
+	}
+	step("ALTER TABLE a DROP COLUMN y")
+	if got := names("public.a"); got != "a_pkey,a_x" {
+		t.Fatalf("after DROP COLUMN y: %s", got)
+	}
+	step("ALTER TABLE a RENAME TO b")
+	if got := names("public.b"); got != "a_pkey,a_x" || names("public.a") != "" {
+		t.Fatalf("after the rename: b has %s, a has %s", got, names("public.a"))
+	}
+	step("ALTER INDEX a_x RENAME TO b_x; ALTER TABLE b RENAME CONSTRAINT a_pkey TO b_pkey")
+	if got := names("public.b"); got != "b_pkey,b_x" {
+		t.Fatalf("after the index renames: %s", got)
+	}
+	step("CREATE SCHEMA s; CREATE TABLE s.c (id int); CREATE INDEX c_id ON s.c (id)")
+	step("ALTER SCHEMA s RENAME TO t")
+	if got := names("t.c"); got != "c_id" || c.Index("t", "c_id") == nil {
+		t.Fatalf("after the schema rename: t.c has %q", got)
+	}
+	step("DROP INDEX b_x; DROP TABLE t.c")
+	if got := names("public.b") + "|" + names("t.c"); got != "b_pkey|" {
+		t.Fatalf("after the drops: %s", got)
+	}
+	if cl := c.clone(); len(cl.byTable) != len(c.byTable) || len(cl.IndexesOn("public.b")) != 1 {
+		t.Fatal("the clone lost the indexes by table")
+	}
+}

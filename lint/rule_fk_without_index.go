@@ -108,8 +108,8 @@ func foreignKeys(n *pg.Node) []fkDef {
 // later in this file. fkCoveredLater looks at the later files.
 func fkCoveredInFile(p *Pass, fk fkDef) bool {
 	q := QualifiedName(fk.table)
-	for _, ix := range p.Catalog.indexes {
-		if ix.Table == q && !ix.Partial && leadsWith(ix.Columns, fk.cols) {
+	for _, ix := range p.Catalog.byTable[q] {
+		if !ix.Partial && leadsWith(ix.Columns, fk.cols) {
 			return true
 		}
 	}
