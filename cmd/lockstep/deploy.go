@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
-	kube "k8s.io/client-go/kubernetes"
 
 	"github.com/lockstep-dev/lockstep/deployer"
 	"github.com/lockstep-dev/lockstep/deployer/kubernetes"
@@ -81,15 +80,11 @@ func deployProviders() map[string]providerCtor {
 			if err != nil {
 				return nil, err
 			}
-			cs, err := kube.NewForConfig(rc)
-			if err != nil {
-				return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: %v", err)
-			}
 			dyn, err := dynamic.NewForConfig(rc)
 			if err != nil {
 				return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: %v", err)
 			}
-			return kubernetes.New(cfg, kubernetes.Options{Clientset: cs, Dynamic: dyn, Logger: pe.log})
+			return kubernetes.New(cfg, kubernetes.Options{Dynamic: dyn, Logger: pe.log})
 		},
 	}
 }

@@ -1,5 +1,8 @@
 // Package kubernetes is the deployer.Provider for Kubernetes, through
-// client-go. One Deployment per release (named by the deployment template,
+// client-go's dynamic client: objects are read as unstructured and
+// converted to k8s.io/api's types, never through the typed clientset
+// (whose scheme costs every lockstep command milliseconds of start-up).
+// One Deployment per release (named by the deployment template,
 // e.g. shop-{{.Release}}) for canary and blue-green; the candidate's is
 // created as a copy of stable's with the new image and the version label.
 //
@@ -12,8 +15,8 @@
 //     nginx.ingress.kubernetes.io/canary and canary-weight carry the share
 //     to canary_service, whose selector lockstep points at the candidate.
 //   - canary, traffic "gateway-api": the weights of the HTTPRoute's
-//     backendRefs to stable_service and canary_service (through the dynamic
-//     client: no Gateway API types needed).
+//     backendRefs to stable_service and canary_service (no Gateway API
+//     types needed).
 //   - rolling: the one Deployment is updated in place by its own
 //     RollingUpdate strategy (max_surge, max_unavailable), paused at each
 //     batch while lockstep analyses, watching its status.
@@ -43,10 +46,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	kube "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -100,15 +103,28 @@ const (
 	DefaultVersionLabel = "lockstep.dev/release"
 )
 
-// HTTPRouteGVR is the Gateway API HTTPRoute resource.
-var HTTPRouteGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+// The resources lockstep reads and patches.
+var (
+	// HTTPRouteGVR is the Gateway API HTTPRoute resource.
+	HTTPRouteGVR  = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+	deploymentGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	serviceGVR    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	ingressGVR    = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+)
 
-// Options are the clients; nil Dynamic is fine unless traffic is
-// gateway-api.
+// gvrs are the resources by the kind names patch takes.
+var gvrs = map[string]schema.GroupVersionResource{
+	"deployment": deploymentGVR,
+	"service":    serviceGVR,
+	"ingress":    ingressGVR,
+	"httproute":  HTTPRouteGVR,
+}
+
+// Options are the client and its settings.
 type Options struct {
-	Clientset kube.Interface
-	Dynamic   dynamic.Interface
-	Logger    *slog.Logger
+	// Dynamic is the client for every resource (required).
+	Dynamic dynamic.Interface
+	Logger  *slog.Logger
 	// Poll is the status polling period (default 1s).
 	Poll time.Duration
 }
@@ -116,7 +132,6 @@ type Options struct {
 // Kubernetes drives Deployments, Services, Ingresses and HTTPRoutes.
 type Kubernetes struct {
 	cfg  Config
-	cs   kube.Interface
 	dyn  dynamic.Interface
 	log  *slog.Logger
 	poll time.Duration
@@ -204,7 +219,7 @@ func New(cfg Config, o Options) (*Kubernetes, error) {
 	if cfg.Deployment == "" {
 		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes.deployment: missing")
 	}
-	k := &Kubernetes{cfg: cfg, cs: o.Clientset, dyn: o.Dynamic, log: o.Logger, poll: o.Poll}
+	k := &Kubernetes{cfg: cfg, dyn: o.Dynamic, log: o.Logger, poll: o.Poll}
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
 	}
@@ -220,7 +235,7 @@ func New(cfg Config, o Options) (*Kubernetes, error) {
 			return nil, err
 		}
 	}
-	if k.cs == nil {
+	if k.dyn == nil {
 		return nil, fault.Errorf(fault.Usage, "deploy.kubernetes: no Kubernetes client")
 	}
 	return k, nil
@@ -266,9 +281,6 @@ func (k *Kubernetes) Check(s deployer.Strategy) error {
 		case TrafficGateway:
 			if c.HTTPRoute == "" || c.CanaryService == "" || c.StableService == "" {
 				return fmt.Errorf("%w: traffic gateway-api needs deploy.kubernetes.http_route, canary_service and stable_service", deployer.ErrUnsupported)
-			}
-			if k.dyn == nil {
-				return fmt.Errorf("%w: traffic gateway-api needs a dynamic client", deployer.ErrUnsupported)
 			}
 		default:
 			return fmt.Errorf("%w: deploy.kubernetes.traffic %q", deployer.ErrUnsupported, c.Traffic)
@@ -321,10 +333,28 @@ func (k *Kubernetes) apiErr(what string, err error) error {
 	return fault.Errorf(fault.Unavailable, "kubernetes: %s: %v", what, err)
 }
 
+func (k *Kubernetes) resource(gvr schema.GroupVersionResource) dynamic.ResourceInterface {
+	return k.dyn.Resource(gvr).Namespace(k.cfg.Namespace)
+}
+
 func (k *Kubernetes) getDeployment(ctx context.Context, name string) (*appsv1.Deployment, error) {
-	d, err := k.cs.AppsV1().Deployments(k.cfg.Namespace).Get(ctx, name, metav1.GetOptions{})
+	d, err := k.readDeployment(ctx, name)
 	if err != nil {
 		return nil, k.apiErr("deployment "+name, err)
+	}
+	return d, nil
+}
+
+// readDeployment gets a Deployment as unstructured and converts it; errors
+// are the API's, unmapped.
+func (k *Kubernetes) readDeployment(ctx context.Context, name string) (*appsv1.Deployment, error) {
+	u, err := k.resource(deploymentGVR).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	d := &appsv1.Deployment{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), d); err != nil {
+		return nil, fmt.Errorf("decoding the deployment: %w", err)
 	}
 	return d, nil
 }
@@ -334,17 +364,13 @@ func (k *Kubernetes) patch(ctx context.Context, kind, name string, pt types.Patc
 	if err != nil {
 		return err
 	}
-	ns := k.cfg.Namespace
-	switch kind {
-	case "deployment":
-		_, err = k.cs.AppsV1().Deployments(ns).Patch(ctx, name, pt, b, metav1.PatchOptions{})
-	case "service":
-		_, err = k.cs.CoreV1().Services(ns).Patch(ctx, name, pt, b, metav1.PatchOptions{})
-	case "ingress":
-		_, err = k.cs.NetworkingV1().Ingresses(ns).Patch(ctx, name, pt, b, metav1.PatchOptions{})
-	case "httproute":
-		_, err = k.dyn.Resource(HTTPRouteGVR).Namespace(ns).Patch(ctx, name, pt, b, metav1.PatchOptions{})
+	gvr, ok := gvrs[kind]
+	if !ok {
+		return fmt.Errorf("kubernetes: patch of unknown kind %q", kind)
 	}
+	// The dynamic client sends b as it is, with pt as its content type: the
+	// API server applies strategic merge patches of built-in types itself.
+	_, err = k.resource(gvr).Patch(ctx, name, pt, b, metav1.PatchOptions{})
 	k.log.Debug("kubernetes patch", "kind", kind, "name", name, "patch", string(b))
 	return k.apiErr("patch "+kind+" "+name, err)
 }
@@ -374,7 +400,11 @@ func (k *Kubernetes) Deploy(ctx context.Context, t deployer.Target) error {
 	}
 	name := k.deploymentName(t.Release)
 	cand := candidateFrom(stable, name, k.cfg.VersionLabel, t.Release, k.cfg.Container, image, replicas, total)
-	_, err = k.cs.AppsV1().Deployments(k.cfg.Namespace).Create(ctx, cand, metav1.CreateOptions{})
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cand)
+	if err != nil {
+		return fmt.Errorf("deployment %s: %w", name, err)
+	}
+	_, err = k.resource(deploymentGVR).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		// A re-run: bring the existing one to the same spec.
 		err = k.patch(ctx, "deployment", name, types.StrategicMergePatchType, map[string]any{
@@ -405,6 +435,7 @@ func containerName(d *appsv1.Deployment, want string) string {
 
 func candidateFrom(stable *appsv1.Deployment, name, label, release, container, image string, replicas, total int) *appsv1.Deployment {
 	d := &appsv1.Deployment{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: stable.Namespace, Labels: map[string]string{},
 			Annotations: map[string]string{annTotal: strconv.Itoa(total), annRelease: release}},
 		Spec: *stable.Spec.DeepCopy(),
@@ -521,7 +552,7 @@ func (k *Kubernetes) ingressWeight(ctx context.Context, w int) error {
 // routeWeights sets the weights of the HTTPRoute's backendRefs to the
 // stable and canary Services, with a JSON patch of exactly those fields.
 func (k *Kubernetes) routeWeights(ctx context.Context, w int) error {
-	u, err := k.dyn.Resource(HTTPRouteGVR).Namespace(k.cfg.Namespace).Get(ctx, k.cfg.HTTPRoute, metav1.GetOptions{})
+	u, err := k.resource(HTTPRouteGVR).Get(ctx, k.cfg.HTTPRoute, metav1.GetOptions{})
 	if err != nil {
 		return k.apiErr("httproute "+k.cfg.HTTPRoute, err)
 	}
@@ -679,7 +710,7 @@ func (k *Kubernetes) Rollback(ctx context.Context, t deployer.Target) error {
 		}
 	default:
 		// Pods are the traffic: stable back to full size first.
-		cand, err := k.cs.AppsV1().Deployments(k.cfg.Namespace).Get(ctx, k.deploymentName(t.Release), metav1.GetOptions{})
+		cand, err := k.readDeployment(ctx, k.deploymentName(t.Release))
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

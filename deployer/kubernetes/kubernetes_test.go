@@ -19,20 +19,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	dynfake "k8s.io/client-go/dynamic/fake"
-	kube "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/lockstep-dev/lockstep/deployer"
 	"github.com/lockstep-dev/lockstep/deployer/kubernetes"
 	"github.com/lockstep-dev/lockstep/deployer/providertest"
+	"github.com/lockstep-dev/lockstep/internal/fault"
 )
 
 const ns = "shop"
@@ -40,22 +34,76 @@ const ns = "shop"
 func stableDeployment(name, release string, replicas int32) *appsv1.Deployment {
 	labels := map[string]string{"app": "shop", kubernetes.DefaultVersionLabel: release}
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, Generation: 1},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "shop", Image: "registry.example/shop:" + release}}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{
+					{Name: "shop", Image: "registry.example/shop:" + release, Ports: []corev1.ContainerPort{{ContainerPort: 8080}}},
+					{Name: "proxy", Image: "registry.example/proxy:1"},
+				}},
 			},
 		},
-		Status: appsv1.DeploymentStatus{Replicas: replicas, ReadyReplicas: replicas, AvailableReplicas: replicas, UpdatedReplicas: replicas},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: replicas, ReadyReplicas: replicas, AvailableReplicas: replicas, UpdatedReplicas: replicas},
 	}
 }
 
-// controller stands in for the Deployment controller: it brings each
-// Deployment's status to its spec, one replica per tick when rolling.
-func controller(t *testing.T, cs *fake.Clientset) {
+// containers are stableDeployment's with the shop container's image.
+func containers(image string) []corev1.Container {
+	return []corev1.Container{
+		{Name: "shop", Image: image, Ports: []corev1.ContainerPort{{ContainerPort: 8080}}},
+		{Name: "proxy", Image: "registry.example/proxy:1"},
+	}
+}
+
+// controller stands in for the Deployment controller: every tick it
+// observes each Deployment's generation and brings its status to its
+// spec. A new pod template starts a rollout: no replica is updated while
+// the Deployment is paused, then one more per tick. Holding the returned
+// mutex stops it, so the status lags the spec.
+func controller(t *testing.T, s *apiServer) *sync.Mutex {
+	var hold sync.Mutex
+	type rollout struct {
+		template string
+		rolling  bool
+	}
+	seen := map[string]*rollout{}
+	tick := func() {
+		hold.Lock()
+		defer hold.Unlock()
+		s.updateDeployments(t, func(d *appsv1.Deployment) {
+			b, _ := json.Marshal(d.Spec.Template)
+			r := seen[d.Name]
+			switch {
+			case r == nil: // first sight: the status is as the fixture or the create says
+				r = &rollout{template: string(b)}
+				seen[d.Name] = r
+			case r.template != string(b):
+				r.template, r.rolling = string(b), true
+				d.Status.UpdatedReplicas = 0
+			}
+			want := int32(1)
+			if d.Spec.Replicas != nil {
+				want = *d.Spec.Replicas
+			}
+			st := &d.Status
+			st.ObservedGeneration = d.Generation
+			st.Replicas, st.ReadyReplicas, st.AvailableReplicas = want, want, want
+			if r.rolling && !d.Spec.Paused {
+				st.UpdatedReplicas++
+			}
+			if st.UpdatedReplicas >= want {
+				r.rolling = false
+			}
+			if !r.rolling {
+				st.UpdatedReplicas = want
+			}
+		})
+	}
+	tick() // the fixtures as they are, before the provider changes them
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -63,53 +111,29 @@ func controller(t *testing.T, cs *fake.Clientset) {
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
-			list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-			if err == nil {
-				for _, d := range list.Items {
-					want := *d.Spec.Replicas
-					st := d.Status
-					st.Replicas, st.ReadyReplicas, st.AvailableReplicas = want, want, want
-					if d.Spec.Template.Annotations["lockstep.dev/release"] != d.Annotations["observed-release"] {
-						// Rolling: a new template; update one replica per tick unless paused.
-						if !d.Spec.Paused && st.UpdatedReplicas < want {
-							st.UpdatedReplicas++
-						}
-					} else {
-						st.UpdatedReplicas = want
-					}
-					if !equality.Semantic.DeepEqual(st, d.Status) {
-						// A status-only patch: a stale copy must not revert the spec.
-						b, _ := json.Marshal(map[string]any{"status": map[string]any{"replicas": st.Replicas, "readyReplicas": st.ReadyReplicas,
-							"availableReplicas": st.AvailableReplicas, "updatedReplicas": st.UpdatedReplicas}})
-						cs.AppsV1().Deployments(ns).Patch(ctx, d.Name, types.MergePatchType, b, metav1.PatchOptions{}, "status")
-					}
-				}
-			}
 			time.Sleep(5 * time.Millisecond)
+			tick()
 		}
 	}()
+	return &hold
 }
 
-func provider(t *testing.T, cfg kubernetes.Config, cs *fake.Clientset, dyn *dynfake.FakeDynamicClient) *kubernetes.Kubernetes {
+func provider(t *testing.T, cfg kubernetes.Config, s *apiServer) *kubernetes.Kubernetes {
 	cfg.Namespace = ns
 	if cfg.Deployment == "" {
 		cfg.Deployment = "shop-{{.Release}}"
 	}
 	cfg.Image = "registry.example/shop:{{.Release}}"
-	o := kubernetes.Options{Clientset: cs, Poll: 5 * time.Millisecond}
-	if dyn != nil {
-		o.Dynamic = dyn
-	}
-	k, err := kubernetes.New(cfg, o)
+	k, err := kubernetes.New(cfg, kubernetes.Options{Dynamic: s.client(t), Poll: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-func replicas(t *testing.T, cs *fake.Clientset, name string) int {
-	d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
+func replicas(t *testing.T, s *apiServer, name string) int {
+	d := s.deployment(t, name)
+	if d == nil {
 		return 0
 	}
 	return int(*d.Spec.Replicas)
@@ -117,10 +141,10 @@ func replicas(t *testing.T, cs *fake.Clientset, name string) int {
 
 func TestConformanceReplicas(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Fixture {
-		cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 10))
-		controller(t, cs)
-		return providertest.Fixture{Provider: provider(t, kubernetes.Config{}, cs, nil),
-			Weight: func(t *testing.T) int { return replicas(t, cs, "shop-v2") * 10 }}
+		s := newAPIServer(t, stableDeployment("shop-v1", "v1", 10))
+		controller(t, s)
+		return providertest.Fixture{Provider: provider(t, kubernetes.Config{}, s),
+			Weight: func(t *testing.T) int { return replicas(t, s, "shop-v2") * 10 }}
 	})
 }
 
@@ -128,17 +152,21 @@ func canaryIngress() *networkingv1.Ingress {
 	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "shop-canary", Namespace: ns}}
 }
 
+func service(name string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+}
+
 func TestConformanceIngressNginx(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Fixture {
-		cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 4), canaryIngress(),
-			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "shop-canary", Namespace: ns}},
-			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}})
-		controller(t, cs)
+		s := newAPIServer(t, stableDeployment("shop-v1", "v1", 4), canaryIngress(), service("shop-canary"), service("shop"))
+		controller(t, s)
 		return providertest.Fixture{
-			Provider: provider(t, kubernetes.Config{Traffic: kubernetes.TrafficIngress, Ingress: "shop-canary", CanaryService: "shop-canary", StableService: "shop"}, cs, nil),
+			Provider: provider(t, kubernetes.Config{Traffic: kubernetes.TrafficIngress, Ingress: "shop-canary", CanaryService: "shop-canary", StableService: "shop"}, s),
 			Weight: func(t *testing.T) int {
-				ing, _ := cs.NetworkingV1().Ingresses(ns).Get(context.Background(), "shop-canary", metav1.GetOptions{})
-				svc, _ := cs.CoreV1().Services(ns).Get(context.Background(), "shop", metav1.GetOptions{})
+				var ing networkingv1.Ingress
+				var svc corev1.Service
+				s.get(t, "ingresses", "shop-canary", &ing)
+				s.get(t, "services", "shop", &svc)
 				if svc.Spec.Selector[kubernetes.DefaultVersionLabel] == "v2" {
 					return 100 // promoted: the stable Service selects v2
 				}
@@ -151,132 +179,147 @@ func TestConformanceIngressNginx(t *testing.T) {
 	})
 }
 
-// patches returns the patch actions since the last call, as
-// "kind name type body".
-func patches(cs *fake.Clientset) []string {
-	var out []string
-	for _, a := range cs.Actions() {
-		if p, ok := a.(k8stesting.PatchAction); ok && p.GetSubresource() == "" {
-			out = append(out, a.GetResource().Resource+" "+p.GetName()+" "+string(p.GetPatchType())+" "+string(p.GetPatch()))
-		}
-	}
-	cs.ClearActions()
-	return out
-}
-
 func TestExactPatchesCanaryReplicas(t *testing.T) {
-	cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 4))
-	controller(t, cs)
-	k := provider(t, kubernetes.Config{}, cs, nil)
+	s := newAPIServer(t, stableDeployment("shop-v1", "v1", 4))
+	controller(t, s)
+	k := provider(t, kubernetes.Config{}, s)
 	ctx := context.Background()
 	tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.Canary}
 	if err := k.Deploy(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	// The candidate is stable's copy with the new image and version label.
-	var created *appsv1.Deployment
-	for _, a := range cs.Actions() {
-		if c, ok := a.(k8stesting.CreateAction); ok {
-			created = c.GetObject().(*appsv1.Deployment)
-		}
+	// The candidate is stable's copy with the new image and version label,
+	// created with one POST.
+	got := s.changes()
+	if len(got) != 1 || got[0].Method != "POST" || got[0].Path != "/apis/apps/v1/namespaces/shop/deployments" || got[0].ContentType != "application/json" {
+		t.Fatalf("Deploy requests: %v; want one POST of a Deployment", lines(got))
 	}
-	if created == nil {
-		t.Fatal("no Deployment created")
+	created := &appsv1.Deployment{}
+	if err := json.Unmarshal([]byte(got[0].Body), created); err != nil {
+		t.Fatal(err)
+	}
+	if created.APIVersion != "apps/v1" || created.Kind != "Deployment" || created.Name != "shop-v2" || created.Namespace != ns {
+		t.Errorf("created %s %s %s/%s", created.APIVersion, created.Kind, created.Namespace, created.Name)
 	}
 	want := map[string]string{"app": "shop", kubernetes.DefaultVersionLabel: "v2"}
 	if d := cmp.Diff(want, created.Spec.Selector.MatchLabels); d != "" {
 		t.Errorf("selector (-want +got):\n%s", d)
 	}
-	if img := created.Spec.Template.Spec.Containers[0].Image; img != "registry.example/shop:v2" || *created.Spec.Replicas != 0 || created.Annotations["lockstep.dev/total-replicas"] != "4" {
-		t.Errorf("created %s with %d replicas, annotations %v", img, *created.Spec.Replicas, created.Annotations)
+	if d := cmp.Diff(want, created.Spec.Template.Labels); d != "" {
+		t.Errorf("pod labels (-want +got):\n%s", d)
 	}
-	cs.ClearActions()
+	if d := cmp.Diff(containers("registry.example/shop:v2"), created.Spec.Template.Spec.Containers); d != "" {
+		t.Errorf("created containers (-want +got):\n%s", d)
+	}
+	if *created.Spec.Replicas != 0 || created.Annotations["lockstep.dev/total-replicas"] != "4" {
+		t.Errorf("created with %d replicas, annotations %v", *created.Spec.Replicas, created.Annotations)
+	}
 	if err := k.SetWeight(ctx, tg, 20); err != nil {
 		t.Fatal(err)
 	}
 	wantPatches := []string{
-		`deployments shop-v2 application/merge-patch+json {"spec":{"replicas":1}}`,
-		`deployments shop-v1 application/merge-patch+json {"spec":{"replicas":3}}`,
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v2 application/merge-patch+json {"spec":{"replicas":1}}`,
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v1 application/merge-patch+json {"spec":{"replicas":3}}`,
 	}
-	if d := cmp.Diff(wantPatches, patches(cs)); d != "" {
+	if d := cmp.Diff(wantPatches, lines(s.changes())); d != "" {
 		t.Errorf("SetWeight(20) patches (-want +got):\n%s", d)
+	}
+	if a, b := replicas(t, s, "shop-v2"), replicas(t, s, "shop-v1"); a != 1 || b != 3 {
+		t.Errorf("after SetWeight(20): %d candidate and %d stable replicas; want 1 and 3", a, b)
 	}
 	if err := k.Rollback(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
 	wantPatches = []string{
-		`deployments shop-v1 application/merge-patch+json {"spec":{"replicas":4}}`,
-		`deployments shop-v2 application/merge-patch+json {"spec":{"replicas":0}}`,
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v1 application/merge-patch+json {"spec":{"replicas":4}}`,
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v2 application/merge-patch+json {"spec":{"replicas":0}}`,
 	}
-	if d := cmp.Diff(wantPatches, patches(cs)); d != "" {
+	if d := cmp.Diff(wantPatches, lines(s.changes())); d != "" {
 		t.Errorf("Rollback patches (-want +got):\n%s", d)
 	}
 }
 
 func TestExactPatchesBlueGreen(t *testing.T) {
-	cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 3), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}})
-	controller(t, cs)
-	k := provider(t, kubernetes.Config{Service: "shop"}, cs, nil)
+	s := newAPIServer(t, stableDeployment("shop-v1", "v1", 3), service("shop"))
+	controller(t, s)
+	k := provider(t, kubernetes.Config{Service: "shop"}, s)
 	ctx := context.Background()
 	tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.BlueGreen}
 	if err := k.Deploy(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	if n := replicas(t, cs, "shop-v2"); n != 3 {
+	if n := replicas(t, s, "shop-v2"); n != 3 {
 		t.Errorf("green has %d replicas; want 3, beside blue", n)
 	}
-	cs.ClearActions()
+	s.changes()
 	for _, step := range []struct {
 		do   func() error
 		want []string
 	}{
-		{func() error { return k.SetWeight(ctx, tg, 100) }, []string{`services shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`}},
+		{func() error { return k.SetWeight(ctx, tg, 100) }, []string{`PATCH /api/v1/namespaces/shop/services/shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`}},
 		{func() error { return k.Rollback(ctx, tg) }, []string{
-			`services shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v1"}}}`,
-			`deployments shop-v2 application/merge-patch+json {"spec":{"replicas":0}}`}},
+			`PATCH /api/v1/namespaces/shop/services/shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v1"}}}`,
+			`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v2 application/merge-patch+json {"spec":{"replicas":0}}`}},
 	} {
 		if err := step.do(); err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(step.want, patches(cs)); d != "" {
+		if d := cmp.Diff(step.want, lines(s.changes())); d != "" {
 			t.Errorf("patches (-want +got):\n%s", d)
 		}
 	}
+	// A re-run: the create finds green there and patches it back to the
+	// spec, its containers merged by name.
 	if err := k.Deploy(ctx, tg); err != nil {
 		t.Fatalf("Deploy again (a re-run): %v", err)
 	}
-	cs.ClearActions()
+	got := s.changes()
+	if len(got) != 2 || got[0].Method != "POST" {
+		t.Fatalf("re-run Deploy requests: %v; want a POST, then the patch", lines(got))
+	}
+	want := []string{`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v2 application/strategic-merge-patch+json {"spec":{"replicas":3,"template":{"spec":{"containers":[{"image":"registry.example/shop:v2","name":"shop"}]}}}}`}
+	if d := cmp.Diff(want, lines(got[1:])); d != "" {
+		t.Errorf("re-run Deploy patches (-want +got):\n%s", d)
+	}
+	if d := s.deployment(t, "shop-v2"); *d.Spec.Replicas != 3 {
+		t.Errorf("green after the re-run: %d replicas; want 3", *d.Spec.Replicas)
+	} else if diff := cmp.Diff(containers("registry.example/shop:v2"), d.Spec.Template.Spec.Containers); diff != "" {
+		t.Errorf("green's containers after the re-run (-want +got):\n%s", diff)
+	}
 	if err := k.Promote(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
-		`deployments shop-v2 application/merge-patch+json {"spec":{"replicas":3}}`,
-		`services shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`,
-		`deployments shop-v1 application/merge-patch+json {"spec":{"replicas":0}}`,
+	want = []string{
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v2 application/merge-patch+json {"spec":{"replicas":3}}`,
+		`PATCH /api/v1/namespaces/shop/services/shop application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`,
+		`PATCH /apis/apps/v1/namespaces/shop/deployments/shop-v1 application/merge-patch+json {"spec":{"replicas":0}}`,
 	}
-	if d := cmp.Diff(want, patches(cs)); d != "" {
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("Promote patches (-want +got):\n%s", d)
 	}
 }
 
 func TestExactPatchesIngressNginx(t *testing.T) {
-	cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 2), canaryIngress(),
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "shop-canary", Namespace: ns}})
-	controller(t, cs)
-	k := provider(t, kubernetes.Config{Traffic: kubernetes.TrafficIngress, Ingress: "shop-canary", CanaryService: "shop-canary", StableService: "shop"}, cs, nil)
+	s := newAPIServer(t, stableDeployment("shop-v1", "v1", 2), canaryIngress(), service("shop-canary"))
+	controller(t, s)
+	k := provider(t, kubernetes.Config{Traffic: kubernetes.TrafficIngress, Ingress: "shop-canary", CanaryService: "shop-canary", StableService: "shop"}, s)
 	ctx := context.Background()
 	tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.Canary}
 	if err := k.Deploy(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{`services shop-canary application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`}, patches(cs)); d != "" {
+	got := s.changes()
+	if len(got) != 2 || got[0].Method != "POST" {
+		t.Fatalf("Deploy requests: %v; want a POST of the candidate, then the patch", lines(got))
+	}
+	if d := cmp.Diff([]string{`PATCH /api/v1/namespaces/shop/services/shop-canary application/merge-patch+json {"spec":{"selector":{"lockstep.dev/release":"v2"}}}`}, lines(got[1:])); d != "" {
 		t.Errorf("Deploy patches (-want +got):\n%s", d)
 	}
 	if err := k.SetWeight(ctx, tg, 20); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`ingresses shop-canary application/merge-patch+json {"metadata":{"annotations":{"nginx.ingress.kubernetes.io/canary":"true","nginx.ingress.kubernetes.io/canary-weight":"20"}}}`}
-	if d := cmp.Diff(want, patches(cs)); d != "" {
+	want := []string{`PATCH /apis/networking.k8s.io/v1/namespaces/shop/ingresses/shop-canary application/merge-patch+json {"metadata":{"annotations":{"nginx.ingress.kubernetes.io/canary":"true","nginx.ingress.kubernetes.io/canary-weight":"20"}}}`}
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("SetWeight(20) patches (-want +got):\n%s", d)
 	}
 }
@@ -294,10 +337,9 @@ func TestExactPatchesGatewayAPI(t *testing.T) {
 			}},
 		}},
 	}}
-	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{kubernetes.HTTPRouteGVR: "HTTPRouteList"}, route)
-	cs := fake.NewClientset(stableDeployment("shop-v1", "v1", 2), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "shop-canary", Namespace: ns}})
-	controller(t, cs)
-	k := provider(t, kubernetes.Config{Traffic: kubernetes.TrafficGateway, HTTPRoute: "shop", CanaryService: "shop-canary", StableService: "shop"}, cs, dyn)
+	s := newAPIServer(t, route, stableDeployment("shop-v1", "v1", 2), service("shop-canary"))
+	controller(t, s)
+	k := provider(t, kubernetes.Config{Traffic: kubernetes.TrafficGateway, HTTPRoute: "shop", CanaryService: "shop-canary", StableService: "shop"}, s)
 	if err := k.Check(deployer.Canary); err != nil {
 		t.Fatal(err)
 	}
@@ -306,29 +348,26 @@ func TestExactPatchesGatewayAPI(t *testing.T) {
 	if err := k.SetWeight(ctx, tg, 30); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, a := range dyn.Actions() {
-		if p, ok := a.(k8stesting.PatchAction); ok {
-			got = append(got, string(p.GetPatchType())+" "+string(p.GetPatch()))
-		}
-	}
-	want := []string{`application/json-patch+json [{"op":"add","path":"/spec/rules/1/backendRefs/0/weight","value":70},{"op":"add","path":"/spec/rules/1/backendRefs/1/weight","value":30}]`}
-	if d := cmp.Diff(want, got); d != "" {
+	want := []string{`PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/shop application/json-patch+json [{"op":"add","path":"/spec/rules/1/backendRefs/0/weight","value":70},{"op":"add","path":"/spec/rules/1/backendRefs/1/weight","value":30}]`}
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("HTTPRoute patches (-want +got):\n%s", d)
 	}
-	u, _ := dyn.Resource(kubernetes.HTTPRouteGVR).Namespace(ns).Get(ctx, "shop", metav1.GetOptions{})
-	rules, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
+	u := map[string]any{}
+	s.get(t, "httproutes", "shop", &u)
+	rules, _, _ := unstructured.NestedSlice(u, "spec", "rules")
 	refs := rules[1].(map[string]any)["backendRefs"].([]any)
-	if refs[0].(map[string]any)["weight"] != int64(70) || refs[1].(map[string]any)["weight"] != int64(30) {
+	if refs[0].(map[string]any)["weight"] != float64(70) || refs[1].(map[string]any)["weight"] != float64(30) {
 		t.Errorf("route after the patch: %v", refs)
+	}
+	if _, ok := rules[0].(map[string]any)["backendRefs"].([]any)[0].(map[string]any)["weight"]; ok {
+		t.Errorf("the /admin rule's backendRef got a weight: %v", rules[0])
 	}
 }
 
 func TestRollingPausesBetweenBatches(t *testing.T) {
-	d := stableDeployment("shop", "v1", 4)
-	cs := fake.NewClientset(d)
-	controller(t, cs)
-	k := provider(t, kubernetes.Config{Deployment: "shop", MaxSurge: "1", MaxUnavailable: "1"}, cs, nil)
+	s := newAPIServer(t, stableDeployment("shop", "v1", 4))
+	controller(t, s)
+	k := provider(t, kubernetes.Config{Deployment: "shop", MaxSurge: "1", MaxUnavailable: "1"}, s)
 	ctx := context.Background()
 	tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.Rolling}
 	if err := k.Check(deployer.Rolling); err != nil {
@@ -340,28 +379,134 @@ func TestRollingPausesBetweenBatches(t *testing.T) {
 	if err := k.Deploy(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`deployments shop application/strategic-merge-patch+json {"metadata":{"annotations":{"lockstep.dev/stable-image":"registry.example/shop:v1"}},"spec":{"paused":true,"strategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":1},"type":"RollingUpdate"},"template":{"metadata":{"annotations":{"lockstep.dev/release":"v2"}},"spec":{"containers":[{"image":"registry.example/shop:v2","name":"shop"}]}}}}`}
-	if d := cmp.Diff(want, patches(cs)); d != "" {
+	want := []string{`PATCH /apis/apps/v1/namespaces/shop/deployments/shop application/strategic-merge-patch+json {"metadata":{"annotations":{"lockstep.dev/stable-image":"registry.example/shop:v1"}},"spec":{"paused":true,"strategy":{"rollingUpdate":{"maxSurge":1,"maxUnavailable":1},"type":"RollingUpdate"},"template":{"metadata":{"annotations":{"lockstep.dev/release":"v2"}},"spec":{"containers":[{"image":"registry.example/shop:v2","name":"shop"}]}}}}`}
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("Deploy patches (-want +got):\n%s", d)
+	}
+	// Deployed paused: the new template is there (the patch merged into
+	// the containers by name), no replica runs it yet.
+	time.Sleep(30 * time.Millisecond)
+	cur := s.deployment(t, "shop")
+	if d := cmp.Diff(containers("registry.example/shop:v2"), cur.Spec.Template.Spec.Containers); d != "" {
+		t.Errorf("containers after Deploy (-want +got):\n%s", d)
+	}
+	if !cur.Spec.Paused || cur.Status.UpdatedReplicas != 0 {
+		t.Errorf("after Deploy: paused %v, %d updated; want paused, 0 updated", cur.Spec.Paused, cur.Status.UpdatedReplicas)
 	}
 	if err := k.SetWeight(ctx, tg, 50); err != nil {
 		t.Fatal(err)
 	}
-	got := patches(cs)
-	want = []string{`deployments shop application/merge-patch+json {"spec":{"paused":false}}`, `deployments shop application/merge-patch+json {"spec":{"paused":true}}`}
-	if d := cmp.Diff(want, got); d != "" {
+	want = []string{`PATCH /apis/apps/v1/namespaces/shop/deployments/shop application/merge-patch+json {"spec":{"paused":false}}`, `PATCH /apis/apps/v1/namespaces/shop/deployments/shop application/merge-patch+json {"spec":{"paused":true}}`}
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("SetWeight(50) patches (-want +got):\n%s", d)
 	}
-	cur, _ := cs.AppsV1().Deployments(ns).Get(ctx, "shop", metav1.GetOptions{})
+	cur = s.deployment(t, "shop")
 	if cur.Status.UpdatedReplicas < 2 || !cur.Spec.Paused {
 		t.Errorf("after batch 2 of 4: %d updated, paused %v; want ≥2, paused", cur.Status.UpdatedReplicas, cur.Spec.Paused)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if n := s.deployment(t, "shop").Status.UpdatedReplicas; n != cur.Status.UpdatedReplicas {
+		t.Errorf("paused between batches, the rollout went on from %d to %d updated", cur.Status.UpdatedReplicas, n)
 	}
 	if err := k.Rollback(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{`deployments shop application/strategic-merge-patch+json {"spec":{"paused":false,"template":{"metadata":{"annotations":{"lockstep.dev/release":"v1"}},"spec":{"containers":[{"image":"registry.example/shop:v1","name":"shop"}]}}}}`}
-	if d := cmp.Diff(want, patches(cs)); d != "" {
+	want = []string{`PATCH /apis/apps/v1/namespaces/shop/deployments/shop application/strategic-merge-patch+json {"spec":{"paused":false,"template":{"metadata":{"annotations":{"lockstep.dev/release":"v1"}},"spec":{"containers":[{"image":"registry.example/shop:v1","name":"shop"}]}}}}`}
+	if d := cmp.Diff(want, lines(s.changes())); d != "" {
 		t.Errorf("Rollback patches (-want +got):\n%s", d)
+	}
+	cur = s.deployment(t, "shop")
+	if d := cmp.Diff(containers("registry.example/shop:v1"), cur.Spec.Template.Spec.Containers); d != "" {
+		t.Errorf("containers after Rollback (-want +got):\n%s", d)
+	}
+	if cur.Spec.Paused {
+		t.Error("after Rollback the Deployment is still paused")
+	}
+}
+
+// Rolling waits for the controller to observe the patched generation: a
+// status from before the new template must not count as updated replicas.
+func TestRollingWaitsForTheNewGeneration(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		do      func(*kubernetes.Kubernetes, deployer.Target) error
+		updated int32 // at least, when it returns
+	}{
+		{"SetWeight", func(k *kubernetes.Kubernetes, tg deployer.Target) error {
+			return k.SetWeight(context.Background(), tg, 50)
+		}, 2},
+		{"Promote", func(k *kubernetes.Kubernetes, tg deployer.Target) error {
+			return k.Promote(context.Background(), tg)
+		}, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newAPIServer(t, stableDeployment("shop", "v1", 4))
+			hold := controller(t, s)
+			k := provider(t, kubernetes.Config{Deployment: "shop", MaxSurge: "1", MaxUnavailable: "1"}, s)
+			tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.Rolling}
+			hold.Lock() // the status still says 4 of 4 updated, of generation 1
+			if err := k.Deploy(context.Background(), tg); err != nil {
+				hold.Unlock()
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.do(k, tg) }()
+			select {
+			case err := <-done:
+				hold.Unlock()
+				t.Fatalf("%s returned (%v) before the controller observed the new template", c.name, err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			hold.Unlock()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s did not return within 5s of the rollout going on", c.name)
+			}
+			if d := s.deployment(t, "shop"); d.Status.UpdatedReplicas < c.updated {
+				t.Errorf("%s returned with %d replicas updated; want ≥%d", c.name, d.Status.UpdatedReplicas, c.updated)
+			}
+		})
+	}
+}
+
+// API errors are fault.Unavailable (exit 4); a missing object is a
+// configuration error naming it, and nothing to roll back.
+func TestAPIErrors(t *testing.T) {
+	if _, err := kubernetes.New(kubernetes.Config{Deployment: "shop-{{.Release}}"}, kubernetes.Options{}); fault.KindOf(err) != fault.Usage {
+		t.Errorf("New without a client = %v; want a usage error", err)
+	}
+	s := newAPIServer(t, stableDeployment("shop-v1", "v1", 2), service("shop"))
+	k := provider(t, kubernetes.Config{Service: "shop"}, s)
+	ctx := context.Background()
+	tg := deployer.Target{Release: "v2", Stable: "v1", Strategy: deployer.BlueGreen}
+
+	err := k.Deploy(ctx, deployer.Target{Release: "v2", Stable: "v0", Strategy: deployer.BlueGreen})
+	if fault.KindOf(err) != fault.Usage || !strings.Contains(err.Error(), "deployment shop-v0 in namespace shop") {
+		t.Errorf("Deploy with no stable Deployment = %v; want a usage error naming shop-v0", err)
+	}
+	if err := k.Rollback(ctx, tg); err != nil {
+		t.Errorf("Rollback with no candidate = %v; want nil", err)
+	}
+	s.mu.Lock()
+	s.fail = func(method, path string) int { return http.StatusInternalServerError }
+	s.mu.Unlock()
+	if err := k.Deploy(ctx, tg); fault.KindOf(err) != fault.Unavailable {
+		t.Errorf("Deploy with the API failing = %v; want fault.Unavailable", err)
+	}
+	s.mu.Lock()
+	s.fail = func(method, path string) int {
+		if method == http.MethodPatch {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}
+	s.mu.Unlock()
+	if err := k.SetWeight(ctx, tg, 100); fault.KindOf(err) != fault.Unavailable || !strings.Contains(err.Error(), "patch service shop") {
+		t.Errorf("SetWeight with patches failing = %v; want fault.Unavailable naming the Service", err)
 	}
 }
 
@@ -438,16 +583,20 @@ func TestRESTConfigInCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := kube.NewForConfig(rc)
+	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "shop-v1", metav1.GetOptions{})
+	k, err := kubernetes.New(kubernetes.Config{Namespace: ns, Deployment: "shop-{{.Release}}"}, kubernetes.Options{Dynamic: dyn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := k.Instances(context.Background(), deployer.Target{Release: "v1", Strategy: deployer.Rolling})
 	if err != nil {
 		t.Fatalf("GET through the in-cluster config: %v", err)
 	}
-	if d.Name != "shop-v1" || auth != "Bearer pod-token" {
-		t.Errorf("got deployment %q with Authorization %q; want shop-v1 with Bearer pod-token", d.Name, auth)
+	if n != 2 || auth != "Bearer pod-token" {
+		t.Errorf("got deployment shop-v1 with %d replicas and Authorization %q; want 2 with Bearer pod-token", n, auth)
 	}
 
 	delete(env, "KUBERNETES_SERVICE_PORT")
