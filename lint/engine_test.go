@@ -475,6 +475,16 @@ func TestLongQuotedIdentifier(t *testing.T) {
 	if mayHaveLongIdentifier(`SELECT "`+strings.Repeat("x", 30)+`""`+strings.Repeat("y", 33)+`"`) != true {
 		t.Error("mayHaveLongIdentifier misses a 64-byte quoted identifier with a doubled quote")
 	}
+	// Without quotes it looks at every 64th byte only: runs of 63 and 64
+	// bytes at every offset.
+	for _, n := range []int{63, 64, 100} {
+		for pad := range 130 {
+			s := strings.Repeat(" ", pad) + strings.Repeat("a", n) + " x"
+			if got := mayHaveLongIdentifier(s); got != (n > 63) {
+				t.Fatalf("a run of %d after %d spaces: %v", n, pad, got)
+			}
+		}
+	}
 }
 
 // missing-statement-timeout reuses what the scan and rewrite rules found on

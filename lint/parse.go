@@ -291,11 +291,12 @@ func extractPLpgSQL(st *Statement) *SyntaxError {
 	var body string
 	var bodyNode *pg.Node
 	lang := "plpgsql"
-	ctx := fmt.Sprintf("the DO block at line %d", lineOf(st.source, st.Start))
+	var ctx string
 	isDo := false
 	switch {
 	case st.Node.GetDoStmt() != nil:
 		isDo = true
+		ctx = fmt.Sprintf("the DO block at line %d", lineOf(st.source, st.Start))
 		for _, a := range st.Node.GetDoStmt().Args {
 			de := a.GetDefElem()
 			if de == nil {

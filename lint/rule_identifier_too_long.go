@@ -65,6 +65,26 @@ var identByte = func() (t [256]bool) {
 // 63 identifier bytes, or a quoted one of more than 63 bytes as written (a
 // doubled "" counts twice: never too short).
 func mayHaveLongIdentifier(s string) bool {
+	if strings.IndexByte(s, '"') < 0 {
+		// Without quotes, a run of more than 63 bytes covers one of every
+		// 64th byte: look only around those.
+		for i := maxIdentifier; i < len(s); i += maxIdentifier + 1 {
+			if !identByte[s[i]] {
+				continue
+			}
+			lo, hi := i, i+1
+			for lo > 0 && identByte[s[lo-1]] {
+				lo--
+			}
+			for hi < len(s) && identByte[s[hi]] {
+				hi++
+			}
+			if hi-lo > maxIdentifier {
+				return true
+			}
+		}
+		return false
+	}
 	run := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
