@@ -629,3 +629,19 @@ func TestIndexesByTable(t *testing.T) {
 		t.Fatal("the clone lost the indexes by table")
 	}
 }
+
+func TestWithConcurrently(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"CREATE INDEX a_x ON a (x)", "CREATE INDEX CONCURRENTLY a_x ON a (x);"},
+		{"\n-- why\n/* more */ create unique index if not exists a_x on a(x) where x > 0;", "create unique index concurrently if not exists a_x on a(x) where x > 0;"},
+		{"CREATE\n  UNIQUE\tIndex a_x\n  ON a (x)\n", "CREATE\n  UNIQUE\tIndex CONCURRENTLY a_x\n  ON a (x);"},
+		{"CREATE INDEX ON a (x) -- a comment", ""},
+		{"CREATE TABLE a (x int)", ""},
+		{"CREATE INDEXES", ""},
+	} {
+		got, ok := withConcurrently(c.in)
+		if ok != (c.want != "") || got != c.want {
+			t.Errorf("withConcurrently(%q) = %q, %v; want %q", c.in, got, ok, c.want)
+		}
+	}
+}

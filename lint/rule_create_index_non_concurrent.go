@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
@@ -24,7 +25,10 @@ no traffic and are not flagged. Partitioned tables are index-on-partitioned-tabl
 		if t := p.Catalog.Table(is.Relation); t != nil && t.Partitioned {
 			return
 		}
-		fix := p.Rewrite(func(n *pg.Node) { n.GetIndexStmt().Concurrent = true })
+		fix, ok := withConcurrently(p.Stmt.Text())
+		if !ok {
+			fix = p.Rewrite(func(n *pg.Node) { n.GetIndexStmt().Concurrent = true })
+		}
 		f := Finding{
 			Message: fmt.Sprintf("CREATE INDEX on %s without CONCURRENTLY blocks writes to it for the whole build", Name(is.Relation)),
 			Lock:    p.LockOn(QualifiedName(is.Relation)),
@@ -39,4 +43,42 @@ no traffic and are not flagged. Partitioned tables are index-on-partitioned-tabl
 		}
 		p.Report(f)
 	},
+}
+
+// withConcurrently returns a CREATE INDEX statement as written, from its
+// CREATE keyword on, with CONCURRENTLY after INDEX (in the case INDEX is
+// written in) and a closing semicolon: the fix keeps the author's names,
+// spacing and options. ok is false when the text does not begin with
+// CREATE [UNIQUE] INDEX after white space and comments, or has a line
+// comment after it.
+func withConcurrently(text string) (string, bool) {
+	i := skipSpaceAndComments(text, 0, len(text))
+	start := i
+	word := func() string {
+		j := i
+		for j < len(text) && identByte[text[j]] {
+			j++
+		}
+		w := text[i:j]
+		i = j
+		return w
+	}
+	if !strings.EqualFold(word(), "create") {
+		return "", false
+	}
+	i = skipSpaceAndComments(text, i, len(text))
+	w := word()
+	if strings.EqualFold(w, "unique") {
+		i = skipSpaceAndComments(text, i, len(text))
+		w = word()
+	}
+	if !strings.EqualFold(w, "index") || strings.Contains(text[i:], "--") {
+		return "", false // a line comment could swallow the semicolon
+	}
+	kw := "CONCURRENTLY"
+	if w == "index" {
+		kw = "concurrently"
+	}
+	out := strings.TrimRight(text[start:i]+" "+kw+text[i:], " \t\r\n;") + ";"
+	return out, true
 }
