@@ -45,21 +45,25 @@ echo
 
 # Both read every file and write a JSON report, discarded. --report none:
 # squawk posts nothing either (and outside CI lockstep would post nowhere).
-l=$("$timeit" -runs "$runs" -name lockstep -- "$bin" lint "$corpus" --format json --fail-on never --output /dev/null --report none)
-s=$("$timeit" -runs "$runs" -name squawk -- "$squawk" --reporter json "${files[@]}")
 # The floor: a process that only reads the same files and parses them with
 # pg_query_go's Parse (bench/parsefloor); no linter on that Parse runs faster.
-f=$("$timeit" -runs "$runs" -name floor -- "$floor" "$corpus")
+# The three run in turn, run after run, so that the machine's drift slows
+# all of them alike; the ratios are taken run by run.
+out=$("$timeit" -runs "$runs" \
+  -cmd "lockstep=$bin lint $corpus --format json --fail-on never --output /dev/null --report none" \
+  -cmd "squawk=$squawk --reporter json ${files[*]}" \
+  -cmd "floor=$floor $corpus")
 
-read -r _ lmed _ _ lrss <<<"$l"
-read -r _ smed _ _ srss <<<"$s"
-read -r _ fmed _ _ frss <<<"$f"
-ratio=$(awk -v a="$lmed" -v b="$smed" 'BEGIN{printf "%.2f", a/b}')
+read -r _ lmed _ _ lrss <<<"$(grep '^lockstep ' <<<"$out")"
+read -r _ smed _ _ srss <<<"$(grep '^squawk ' <<<"$out")"
+read -r _ fmed _ _ frss <<<"$(grep '^floor ' <<<"$out")"
+read -r _ _ ratio rmin rmax <<<"$(grep '^ratio lockstep/' <<<"$out")"
+read -r _ _ fratio _ _ <<<"$(grep '^ratio floor/' <<<"$out")"
 echo
 printf '%-10s %12s %14s\n' "" "median ms" "peak RSS MiB"
 printf '%-10s %12s %14s\n' lockstep "$lmed" "$(awk -v k="$lrss" 'BEGIN{printf "%.1f", k/1024}')"
 printf '%-10s %12s %14s\n' squawk "$smed" "$(awk -v k="$srss" 'BEGIN{printf "%.1f", k/1024}')"
 printf '%-10s %12s %14s   (pg_query_go Parse alone, no linting)\n' floor "$fmed" "$(awk -v k="$frss" 'BEGIN{printf "%.1f", k/1024}')"
 echo
-echo "ratio lockstep/squawk (wall time): $ratio   (target <= 0.70)"
-echo "ratio parse floor/squawk:          $(awk -v a="$fmed" -v b="$smed" 'BEGIN{printf "%.2f", a/b}')   (what lint adds: $(awk -v a="$lmed" -v b="$fmed" 'BEGIN{printf "%.0f", a-b}') ms)"
+echo "ratio lockstep/squawk (wall time, median of $runs paired runs): $ratio  (range $rmin-$rmax; target <= 0.70)"
+echo "ratio parse floor/squawk:                                  $fratio  (what lint adds: $(awk -v a="$lmed" -v b="$fmed" 'BEGIN{printf "%.0f", a-b}') ms)"
