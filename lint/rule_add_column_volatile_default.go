@@ -36,20 +36,21 @@ file or an unreleased one are not flagged.`,
 				continue
 			}
 			table, name := Name(at.Relation), Name(at.Relation)+"."+cd.Colname
+			expr := deparseExpr(def)
 			f := Finding{
 				Lock:   p.LockOn(QualifiedName(at.Relation)),
 				Cost:   Rewrite,
 				Breaks: BreaksAvailability,
-				Fix:    volatileDefaultFix(at.Relation, cd, def, culprit),
+				Fix:    volatileDefaultFix(at.Relation, cd, expr, culprit),
 			}
 			switch v {
 			case UnknownVolatility:
 				f.Severity = Warning
 				f.Message = fmt.Sprintf("adding %s with DEFAULT %s: lockstep does not know whether %s is volatile; if it is, PostgreSQL rewrites %s under ACCESS EXCLUSIVE to give every row its own value",
-					name, deparseExpr(def), culprit, table)
+					name, expr, culprit, table)
 			default:
 				f.Message = fmt.Sprintf("adding %s with the volatile DEFAULT %s rewrites %s under ACCESS EXCLUSIVE: %s gives every existing row its own value, so the default cannot be stored once in the catalog",
-					name, deparseExpr(def), table, culprit)
+					name, expr, table, culprit)
 			}
 			p.ReportAt(cd.Location, f)
 		}
@@ -58,10 +59,9 @@ file or an unreleased one are not flagged.`,
 
 // volatileDefaultFix adds the column bare, sets the default for new rows,
 // and backfills the old ones in batches.
-func volatileDefaultFix(rv *pg.RangeVar, cd *pg.ColumnDef, def *pg.Node, culprit string) string {
+func volatileDefaultFix(rv *pg.RangeVar, cd *pg.ColumnDef, expr, culprit string) string {
 	table, col := Name(rv), identSQL(cd.Colname)
 	typ := TypeOf(cd.TypeName).String()
-	expr := deparseExpr(def)
 	fix := fmt.Sprintf(`-- instant: the column without a default, then the default for new rows only
 ALTER TABLE %[1]s ADD COLUMN %[2]s %[3]s;
 ALTER TABLE %[1]s ALTER COLUMN %[2]s SET DEFAULT %[4]s;
