@@ -13,9 +13,12 @@ import (
 	"syscall"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/lockstep-dev/lockstep/internal/initgc"
 )
 
 func main() {
+	initgc.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{

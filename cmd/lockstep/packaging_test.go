@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -534,12 +535,7 @@ func TestDemoReport(t *testing.T) {
 	}
 	root, _ := filepath.Abs(repoRoot)
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "lockstep")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/lockstep")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtLockstep(t)
 	run := exec.Command("bash", "testdata/demo/report.sh", bin, filepath.Join(tmp, "out"))
 	run.Dir = root
 	run.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "GITHUB_ACTIONS=", "GITLAB_CI=")
@@ -577,5 +573,60 @@ func TestDemoReport(t *testing.T) {
 	}
 	if s := read("job-summary.md"); !strings.Contains(s, "### ❌ lockstep lint: ") || !strings.Contains(s, "### ✅ lockstep plan: ") {
 		t.Errorf("job-summary.md lacks the lint and plan summaries:\n%s", s)
+	}
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// builtLockstep builds the command once for the tests that run it whole.
+func builtLockstep(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		root, _ := filepath.Abs(repoRoot)
+		built.dir, built.err = os.MkdirTemp("", "lockstep-bin-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "lockstep")
+		build := exec.Command("go", "build", "-o", built.bin, "./cmd/lockstep")
+		build.Dir = root
+		built.out, built.err = build.CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
+	}
+	return built.bin
+}
+
+// Package initialisation runs without a collection (internal/initgc), and
+// main gives the collector back.
+func TestNoCollectionDuringInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lockstep")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go")
+	}
+	cmd := exec.Command(builtLockstep(t), "version")
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1,inittrace=1", "GOGC=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lockstep version: %v\n%s", err, out)
+	}
+	text := string(out)
+	first := strings.Index(text, "init github.com/lockstep-dev/lockstep/internal/initgc @")
+	schema := strings.Index(text, "init github.com/santhosh-tekuri/jsonschema/v6 @")
+	main := strings.Index(text, "init main @")
+	if first < 0 || schema < 0 || main < 0 || first > schema {
+		t.Fatalf("want initgc initialised before the JSON Schema validator:\n%s", text)
+	}
+	if gc := strings.Index(text, "\ngc 1 @"); gc >= 0 && gc < main {
+		t.Fatalf("a collection ran during package initialisation:\n%s", text)
 	}
 }

@@ -7,5 +7,12 @@ import (
 	"github.com/lockstep-dev/lockstep/internal/pgtest"
 )
 
-// TestMain stops the throwaway PostgreSQL the tests start (pgtest).
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain stops the throwaway PostgreSQL the tests start (pgtest) and
+// removes the binary builtLockstep built.
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
