@@ -645,3 +645,19 @@ func TestWithConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not UTF-8 is bad input at its first invalid byte, as the
+// server rejects it, even when the byte is in a comment.
+func TestInvalidUTF8(t *testing.T) {
+	res := mustLint(t, DefaultConfig(), "latin1.sql", "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c int; -- caf\xe9\n")
+	got := summary(res, RuleSyntaxError)
+	if want := "syntax-error@2:39-2:39"; strings.Join(got, " ") != want {
+		t.Fatalf("findings %v; want [%s]", got, want)
+	}
+	if f := res.Findings[0]; !strings.Contains(f.Message, `invalid byte sequence for encoding "UTF8": 0xe9`) {
+		t.Fatalf("message %q", f.Message)
+	}
+	if res := mustLint(t, DefaultConfig(), "utf8.sql", "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c int; -- café\n"); len(summary(res, RuleSyntaxError)) != 0 {
+		t.Fatal("valid UTF-8 was rejected")
+	}
+}

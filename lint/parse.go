@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
@@ -149,6 +150,9 @@ func (f *File) runMemo(key string, build func(all []*File) any) any {
 // as an error, so that the other files are still linted.
 func Parse(src *Source) *File {
 	f := &File{Source: src, Directives: parseDirectives(src)}
+	if f.Err = invalidUTF8(src); f.Err != nil {
+		return f
+	}
 	tree, err := pgtree.Parse(src.Text)
 	if err != nil {
 		f.Err = syntaxError(src, 0, err)
@@ -173,6 +177,27 @@ func Parse(src *Source) *File {
 }
 
 // syntaxError converts a pg_query error for text starting at byte offset base.
+// invalidUTF8 reports the first byte of the file that is not UTF-8. The Go
+// drivers golang-migrate uses connect with client_encoding UTF8, and the
+// server checks the whole query string, comments included, before parsing
+// it: a file saved as Latin-1 fails as a whole.
+func invalidUTF8(src *Source) *SyntaxError {
+	if utf8.ValidString(src.Text) {
+		return nil
+	}
+	off := 0
+	for off < len(src.Text) {
+		r, n := utf8.DecodeRuneInString(src.Text[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	line, col := src.Position(off)
+	return &SyntaxError{Pos: Pos{File: src.Path, Line: line, Col: col, EndLine: line, EndCol: col},
+		Msg: fmt.Sprintf("invalid byte sequence for encoding \"UTF8\": 0x%02x (PostgreSQL rejects the whole file: save it as UTF-8)", src.Text[off])}
+}
+
 func syntaxError(src *Source, base int, err error) *SyntaxError {
 	var pe *pgparser.Error
 	off := base

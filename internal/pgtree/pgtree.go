@@ -33,7 +33,9 @@ func Parse(sql string) (*pg.ParseResult, error) {
 }
 
 // Decode decodes a protobuf ParseResult. The tree's strings point into buf,
-// which must not change afterwards.
+// which must not change afterwards. Unlike proto.Unmarshal it does not check
+// that string fields are UTF-8: pg_query copies them from the SQL text, which
+// callers check (as lint does) when it matters.
 func Decode(buf []byte) (*pg.ParseResult, error) {
 	t := new(pg.ParseResult)
 	if err := decodeParseResult(buf, t); err != nil {

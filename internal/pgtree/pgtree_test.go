@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
@@ -162,6 +163,12 @@ func FuzzSameTree(f *testing.F) {
 		f.Add(sql)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
+		if !utf8.ValidString(sql) {
+			// proto.Unmarshal refuses invalid UTF-8 in a string field; the
+			// decoder does not check, because lint refuses such a file
+			// before it parses it, as the server does.
+			t.Skip()
+		}
 		same(t, "input", sql)
 	})
 }
