@@ -9,8 +9,6 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
-var _ = math.Float64frombits
-
 func decodeA_ArrayExpr(b []byte, m *pg.A_ArrayExpr) error {
 	for len(b) > 0 {
 		num, typ, n := tag(b)
