@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -27,6 +28,7 @@ type lintOptions struct {
 	since       string
 	includeDown bool
 	runner      string
+	stdinPath   string
 }
 
 func newLintCmd(e *env, g *globals) *cobra.Command {
@@ -37,7 +39,8 @@ func newLintCmd(e *env, g *globals) *cobra.Command {
 		Long: `Lint PostgreSQL migrations for zero-downtime deploys.
 
 Paths are golang-migrate directories (NNN_name.up.sql, in version order) or single .sql files of
-any name, linted in the order given. Earlier files are replayed into a schema catalog, so lockstep
+any name, linted in the order given; - is SQL read from standard input (named by --stdin-filepath).
+Earlier files are replayed into a schema catalog, so lockstep
 knows which tables exist, their columns and types, constraints and indexes. A table the files never
 create is taken to exist, with readers.
 
@@ -59,7 +62,10 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
   lockstep lint migrations --write sarif=lockstep.sarif
 
   # a single file, for PostgreSQL 13, as x-multi-statement=true runs it
-  lockstep lint db/change.sql --pg-version 13 --runner multi-statement`,
+  lockstep lint db/change.sql --pg-version 13 --runner multi-statement
+
+  # from an editor or a hook: the history, then the buffer being edited
+  lockstep lint migrations - --stdin-filepath migrations/0042_add_index.up.sql < buffer.sql`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.paths = args
 			return runLint(cmd.Context(), e, g, o, cmd.Flags().Changed("pg-version"))
@@ -74,6 +80,7 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
 	f.StringVar(&o.since, "since", "", "report only files added since this git ref; older ones are history")
 	f.BoolVar(&o.includeDown, "include-down", false, "lint .down.sql files too")
 	f.StringVar(&o.runner, "runner", "", "how migrations run: golang-migrate, multi-statement or per-statement")
+	f.StringVar(&o.stdinPath, "stdin-filepath", "stdin.sql", "the name positions and reports give SQL read from standard input (path -)")
 	addReportFlags(c, g)
 	return c
 }
@@ -187,7 +194,7 @@ func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool
 			return fault.Errorf(fault.Usage, "no paths given and ./migrations does not exist: lockstep lint [paths...]")
 		}
 	}
-	inputs, err := lazyInputs(e, paths, cfg)
+	inputs, stdin, err := lazyInputs(e, paths, cfg, o.stdinPath)
 	if err != nil {
 		return err
 	}
@@ -198,8 +205,10 @@ func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool
 		}
 		for i := range inputs {
 			abs, _ := filepath.Abs(e.abs(inputs[i].Path))
-			inputs[i].New = added[abs]
-			inputs[i].Replay = !added[abs]
+			// What comes on standard input is not committed: it is new.
+			isNew := added[abs] || i == stdin
+			inputs[i].New = isNew
+			inputs[i].Replay = !isNew
 		}
 	}
 	l, err := lint.New(cfg)
@@ -303,7 +312,7 @@ func (e *env) abs(p string) string {
 
 // collectInputs expands paths into files in history order and reads them.
 func collectInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
-	inputs, err := discoverInputs(e, paths, cfg)
+	inputs, _, err := discoverInputs(e, paths, cfg, "")
 	if err != nil {
 		return nil, err
 	}
@@ -314,17 +323,21 @@ func collectInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error
 }
 
 // lazyInputs is collectInputs for Lint to read: each input's Load reads it,
-// so that reading overlaps parsing and linting.
-func lazyInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
-	inputs, err := discoverInputs(e, paths, cfg)
+// so that reading overlaps parsing and linting. A path "-" is standard
+// input, named stdinName; its index is returned (-1 without one).
+func lazyInputs(e *env, paths []string, cfg lint.Config, stdinName string) ([]lint.Input, int, error) {
+	inputs, stdin, err := discoverInputs(e, paths, cfg, stdinName)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	for i := range inputs {
+		if i == stdin {
+			continue
+		}
 		path := inputs[i].Path
 		inputs[i].Load = func() (string, error) { return readInput(e, path) }
 	}
-	return inputs, nil
+	return inputs, stdin, nil
 }
 
 // readInput reads one input file; its error is bad input naming the file.
@@ -336,9 +349,12 @@ func readInput(e *env, path string) (string, error) {
 	return text, nil
 }
 
-// discoverInputs expands paths into files in history order.
-func discoverInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, error) {
+// discoverInputs expands paths into files in history order. With a
+// stdinName, the path "-" is standard input, read now, under that name; its
+// index is returned (-1 without one).
+func discoverInputs(e *env, paths []string, cfg lint.Config, stdinName string) ([]lint.Input, int, error) {
 	var inputs []lint.Input
+	stdin := -1
 	seen := map[string]bool{}
 	add := func(path string, scratch bool) {
 		if seen[path] || cfg.Excluded(path) {
@@ -348,9 +364,22 @@ func discoverInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, erro
 		inputs = append(inputs, lint.Input{Path: path, Scratch: scratch})
 	}
 	for _, p := range paths {
+		if p == "-" && stdinName != "" {
+			if stdin >= 0 || seen[stdinName] {
+				return nil, -1, fault.Errorf(fault.Usage, "-: standard input given twice, or --stdin-filepath %s names a file also linted", stdinName)
+			}
+			b, err := io.ReadAll(e.stdin)
+			if err != nil {
+				return nil, -1, fault.Errorf(fault.Input, "standard input: %v", err)
+			}
+			seen[stdinName] = true
+			stdin = len(inputs)
+			inputs = append(inputs, lint.Input{Path: stdinName, Text: string(b)})
+			continue
+		}
 		st, err := os.Stat(e.abs(p))
 		if err != nil {
-			return nil, fault.Errorf(fault.Input, "%s: %v", p, unwrapPathErr(err))
+			return nil, -1, fault.Errorf(fault.Input, "%s: %v", p, unwrapPathErr(err))
 		}
 		if !st.IsDir() {
 			add(p, false)
@@ -358,10 +387,10 @@ func discoverInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, erro
 		}
 		ms, err := lint.Discover(dirFS{e}, p)
 		if err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 		if len(ms) == 0 {
-			return nil, fault.Errorf(fault.Input, "%s: no migration files (NNN_name.up.sql)", p)
+			return nil, -1, fault.Errorf(fault.Input, "%s: no migration files (NNN_name.up.sql)", p)
 		}
 		for _, m := range ms {
 			if m.Direction == lint.Down && !cfg.IncludeDown {
@@ -370,7 +399,7 @@ func discoverInputs(e *env, paths []string, cfg lint.Config) ([]lint.Input, erro
 			add(m.Path, m.Direction == lint.Down)
 		}
 	}
-	return inputs, nil
+	return inputs, stdin, nil
 }
 
 // readInputs reads the files' text, several at a time: opening a file is a

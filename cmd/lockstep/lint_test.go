@@ -402,6 +402,14 @@ func TestLintSince(t *testing.T) {
 		t.Errorf("without --since, both indexes are on released tables: %v", fs)
 	}
 
+	// Standard input is not committed: it counts as added, and sees orders
+	// as unreleased.
+	got = runInput(t, dir, nil, "CREATE INDEX orders_total_idx ON orders (total);\nCREATE INDEX users_email_idx ON users (email);\n",
+		"lint", "migrations", "-", "--stdin-filepath", "migrations/006_more.up.sql", "--since", "main", "--format", "json")
+	if fs := findings(t, got.stdout); has(fs, "create-index-non-concurrent", "006_more.up.sql") != true || strings.Count(got.stdout, `"rule":"create-index-non-concurrent","severity":"error","file":"migrations/006_more.up.sql"`) != 1 {
+		t.Errorf("stdin under --since: want the users index flagged and the orders one not:\n%s", got.stdout)
+	}
+
 	got = lockstep(t, dir, "lint", "migrations", "--since", "no-such-branch")
 	got.assertExit(t, exitUsage)
 	got.assertStderr(t, "lockstep: --since no-such-branch: unknown git revision (in CI, fetch it first: git fetch origin <base>)")
@@ -483,5 +491,36 @@ func TestLintColorOnlyOnTTY(t *testing.T) {
 	run(t.Context(), []string{"lint", "migrations"}, e)
 	if !strings.Contains(stdout.String(), "\x1b[") {
 		t.Error("no colour on a terminal")
+	}
+}
+
+// "-" is SQL on standard input: linted after the history before it, named
+// by --stdin-filepath, new under --since.
+func TestLintStdin(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"migrations/001_create_items.up.sql": "CREATE TABLE items (id bigint PRIMARY KEY, name text);\n",
+	})
+	r := runInput(t, dir, nil, "CREATE INDEX items_name ON items (name);\n", "lint", "-", "--format", "github")
+	if r.code != 1 || !strings.Contains(r.stdout, ",file=stdin.sql,line=1,title=lockstep create-index-non-concurrent::") {
+		t.Fatalf("lint -: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// After the history the table exists, created by an earlier file: the
+	// index still blocks its writes. Named as the file it will become.
+	name := "migrations/002_items_name.up.sql"
+	r = runInput(t, dir, nil, "SET lock_timeout = '1s'; SET statement_timeout = '1min';\nCREATE INDEX items_name ON items (name);\n",
+		"lint", "migrations", "-", "--stdin-filepath", name, "--format", "json")
+	if r.code != 1 || !strings.Contains(r.stdout, `"rule":"create-index-non-concurrent","severity":"error","file":"`+name+`","line":2`) || !strings.Contains(r.stdout, `"files":2`) {
+		t.Fatalf("lint migrations -: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The same table created on standard input itself has no readers.
+	r = runInput(t, dir, nil, "CREATE TABLE fresh (id bigint);\nCREATE INDEX fresh_id ON fresh (id);\n", "lint", "-", "--format", "json")
+	if strings.Contains(r.stdout, "create-index-non-concurrent") {
+		t.Fatalf("an index on a table the same input creates was flagged:\n%s", r.stdout)
+	}
+	if r := runInput(t, dir, nil, "SELECT 1;", "lint", "-", "-"); r.code != 2 {
+		t.Fatalf("- twice: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := runInput(t, dir, nil, "SELEC 1;", "lint", "-"); r.code != 3 || !strings.Contains(r.stderr, "stdin.sql:1:1: syntax error at or near \"SELEC\"") {
+		t.Fatalf("bad SQL on stdin: exit %d\n%s", r.code, r.stderr)
 	}
 }

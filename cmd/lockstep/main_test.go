@@ -21,6 +21,12 @@ type cli struct {
 // variables but those given as "KEY=value" in vars.
 func runIn(t *testing.T, dir string, vars []string, args ...string) cli {
 	t.Helper()
+	return runInput(t, dir, vars, "", args...)
+}
+
+// runInput is runIn with input on standard input.
+func runInput(t *testing.T, dir string, vars []string, input string, args ...string) cli {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	envMap := map[string]string{}
 	for _, kv := range vars {
@@ -28,7 +34,7 @@ func runIn(t *testing.T, dir string, vars []string, args ...string) cli {
 		envMap[k] = v
 	}
 	e := &env{
-		stdin:   strings.NewReader(""),
+		stdin:   strings.NewReader(input),
 		stdout:  &stdout,
 		stderr:  &stderr,
 		getenv:  func(k string) string { return envMap[k] },
