@@ -29,6 +29,7 @@ type lintOptions struct {
 	includeDown bool
 	runner      string
 	stdinPath   string
+	exclude     []string
 }
 
 func newLintCmd(e *env, g *globals) *cobra.Command {
@@ -61,6 +62,9 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
   # SARIF for GitHub code scanning, text on the console
   lockstep lint migrations --write sarif=lockstep.sarif
 
+  # without two style rules
+  lockstep lint migrations --exclude prefer-bigint,prefer-identity
+
   # a single file, for PostgreSQL 13, as x-multi-statement=true runs it
   lockstep lint db/change.sql --pg-version 13 --runner multi-statement
 
@@ -81,6 +85,7 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
 	f.BoolVar(&o.includeDown, "include-down", false, "lint .down.sql files too")
 	f.StringVar(&o.runner, "runner", "", "how migrations run: golang-migrate, multi-statement or per-statement")
 	f.StringVar(&o.stdinPath, "stdin-filepath", "stdin.sql", "the name positions and reports give SQL read from standard input (path -)")
+	f.StringSliceVarP(&o.exclude, "exclude", "e", nil, "turn these rules off, e.g. --exclude prefer-bigint,ban-char (lockstep.yaml's lint.rules: off)")
 	addReportFlags(c, g)
 	return c
 }
@@ -123,6 +128,16 @@ func lintConfig(e *env, g *globals, o *lintOptions, pgSet bool) (lint.Config, *c
 	}
 	if o.includeDown {
 		cfg.IncludeDown = true
+	}
+	for _, id := range o.exclude {
+		id = strings.TrimSpace(id)
+		if lint.RuleByID(id) == nil {
+			return cfg, nil, fault.Errorf(fault.Usage, "--exclude %s: unknown rule id%s", id, suggestRule(id))
+		}
+		if cfg.Rules == nil {
+			cfg.Rules = map[string]string{}
+		}
+		cfg.Rules[id] = "off"
 	}
 	if err := cfg.Normalize(); err != nil {
 		return cfg, nil, err

@@ -524,3 +524,22 @@ func TestLintStdin(t *testing.T) {
 		t.Fatalf("bad SQL on stdin: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// --exclude turns rules off from the command line, as squawk's does; a
+// misspelt id is a usage error with a suggestion.
+func TestLintExclude(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"001_t.up.sql": "CREATE TABLE t (id int PRIMARY KEY, at timestamp);\n",
+	})
+	all := lockstep(t, dir, "lint", "001_t.up.sql", "--format", "json", "--fail-on", "never")
+	if !strings.Contains(all.stdout, `"rule":"prefer-bigint"`) || !strings.Contains(all.stdout, `"rule":"prefer-timestamptz"`) {
+		t.Fatalf("want prefer-bigint and prefer-timestamptz without --exclude:\n%s", all.stdout)
+	}
+	got := lockstep(t, dir, "lint", "001_t.up.sql", "--format", "json", "--fail-on", "never", "-e", "prefer-bigint", "--exclude", "prefer-identity,prefer-timestamptz")
+	if got.code != 0 || strings.Contains(got.stdout, `"rule":"prefer-bigint"`) || strings.Contains(got.stdout, `"rule":"prefer-timestamptz"`) {
+		t.Fatalf("--exclude left its rules on: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	got = lockstep(t, dir, "lint", "001_t.up.sql", "--exclude", "prefer-bigints")
+	got.assertExit(t, exitUsage)
+	got.assertStderr(t, "lockstep: --exclude prefer-bigints: unknown rule id (did you mean \"prefer-bigint\"?)")
+}
