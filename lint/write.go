@@ -14,7 +14,7 @@ import (
 )
 
 // Formats lists the output formats Write accepts.
-var Formats = []string{"text", "json", "sarif", "github", "gitlab", "rdjson"}
+var Formats = []string{"text", "json", "sarif", "github", "gitlab", "rdjson", "gcc"}
 
 // WriteOptions tunes the writers.
 type WriteOptions struct {
@@ -44,6 +44,8 @@ func Write(w io.Writer, format string, res *Result, o WriteOptions) error {
 		return writeGitLab(w, res, o)
 	case "rdjson":
 		return writeRDJSON(w, res, o)
+	case "gcc":
+		return writeGCC(w, res)
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }

@@ -84,6 +84,7 @@ func TestWriteGolden(t *testing.T) {
 		{"github", "github", WriteOptions{}},
 		{"gitlab", "gitlab", WriteOptions{}},
 		{"rdjson", "rdjson", WriteOptions{Version: "1.2.3"}},
+		{"gcc", "gcc", WriteOptions{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
