@@ -30,6 +30,7 @@ type lintOptions struct {
 	runner      string
 	stdinPath   string
 	exclude     []string
+	latest      int
 }
 
 func newLintCmd(e *env, g *globals) *cobra.Command {
@@ -59,6 +60,9 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
   # in a pull request: report only the files it adds, fail on warnings too
   lockstep lint migrations --since origin/main --fail-on warning
 
+  # before a deploy: the last two files, against the history before them
+  lockstep lint migrations --latest 2
+
   # SARIF for GitHub code scanning, text on the console
   lockstep lint migrations --write sarif=lockstep.sarif
 
@@ -82,6 +86,7 @@ before the statement, or a whole file with "-- lockstep:ignore-file <rule-id> <r
 	f.StringVar(&o.failOn, "fail-on", "", "lowest severity that exits 1: error, warning, hint or never (default error)")
 	f.IntVar(&o.pgVersion, "pg-version", 0, "target PostgreSQL major version, 13 to 17 (default 15)")
 	f.StringVar(&o.since, "since", "", "report only files added since this git ref; older ones are history")
+	f.IntVar(&o.latest, "latest", 0, "report only the last N migration files; older ones are history (without git: --since is the pull request's form)")
 	f.BoolVar(&o.includeDown, "include-down", false, "lint .down.sql files too")
 	f.StringVar(&o.runner, "runner", "", "how migrations run: golang-migrate, multi-statement or per-statement")
 	f.StringVar(&o.stdinPath, "stdin-filepath", "stdin.sql", "the name positions and reports give SQL read from standard input (path -)")
@@ -213,6 +218,12 @@ func runLint(ctx context.Context, e *env, g *globals, o *lintOptions, pgSet bool
 	if err != nil {
 		return err
 	}
+	if o.latest < 0 || o.latest > 0 && o.since != "" {
+		return fault.Errorf(fault.Usage, "--latest %d: want a count above 0, and not with --since", o.latest)
+	}
+	if o.latest > 0 {
+		latestOnly(inputs, o.latest)
+	}
 	if o.since != "" {
 		added, err := addedSince(ctx, e, o.since)
 		if err != nil {
@@ -315,6 +326,22 @@ func writeResult(e *env, format, path string, res *lint.Result, opts lint.WriteO
 		return fault.Errorf(fault.Usage, "%s: %v", path, unwrapPathErr(err))
 	}
 	return nil
+}
+
+// latestOnly makes every input but the last n migration files history:
+// replayed into the catalog, not reported. Down files (linted on a copy of
+// the catalog) do not count.
+func latestOnly(inputs []lint.Input, n int) {
+	cut := len(inputs)
+	for cut > 0 && n > 0 {
+		cut--
+		if !inputs[cut].Scratch {
+			n--
+		}
+	}
+	for i := range cut {
+		inputs[i].Replay = true
+	}
 }
 
 // abs resolves a path against the env's working directory.

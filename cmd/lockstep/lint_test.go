@@ -543,3 +543,32 @@ func TestLintExclude(t *testing.T) {
 	got.assertExit(t, exitUsage)
 	got.assertStderr(t, "lockstep: --exclude prefer-bigints: unknown rule id (did you mean \"prefer-bigint\"?)")
 }
+
+// --latest N reports the last N files, the older ones replayed as history.
+func TestLintLatest(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"migrations/001_users.up.sql":   createUsers,
+		"migrations/002_index.up.sql":   indexUsers,
+		"migrations/002_index.down.sql": "DROP INDEX users_email_idx;\n",
+		"migrations/003_drop.up.sql":    "SET lock_timeout = '2s';\nALTER TABLE users DROP COLUMN email;\n",
+	})
+	got := lockstep(t, dir, "lint", "migrations", "--latest", "1", "--include-down", "--format", "json")
+	got.assertExit(t, exitFailed)
+	fs := findings(t, got.stdout)
+	if !has(fs, "drop-column", "003_drop.up.sql") || has(fs, "create-index-non-concurrent", "002_index.up.sql") {
+		t.Errorf("--latest 1: want 003's drop-column (users known from 001) and nothing from 002: %v", fs)
+	}
+	var doc struct{ Files int }
+	json.Unmarshal([]byte(got.stdout), &doc)
+	if doc.Files != 1 {
+		t.Errorf("files = %d; want 1", doc.Files)
+	}
+	got = lockstep(t, dir, "lint", "migrations", "--latest", "9", "--format", "json")
+	if fs := findings(t, got.stdout); !has(fs, "create-index-non-concurrent", "002_index.up.sql") || !has(fs, "drop-column", "003_drop.up.sql") {
+		t.Errorf("--latest beyond the history lints all of it: %v", fs)
+	}
+	for _, args := range [][]string{{"--latest", "-1"}, {"--latest", "1", "--since", "main"}} {
+		got = lockstep(t, dir, append([]string{"lint", "migrations"}, args...)...)
+		got.assertExit(t, exitUsage)
+	}
+}
