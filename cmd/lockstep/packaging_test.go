@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -628,5 +629,14 @@ func TestNoCollectionDuringInit(t *testing.T) {
 	}
 	if gc := strings.Index(text, "\ngc 1 @"); gc >= 0 && gc < main {
 		t.Fatalf("a collection ran during package initialisation:\n%s", text)
+	}
+}
+
+// The tests run with the collector on: TestMain gives it back, as main does.
+func TestCollectorOnInTests(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	debug.SetGCPercent(prev)
+	if prev < 0 && os.Getenv("GOGC") != "off" {
+		t.Fatal("the garbage collector is off in the test binary: TestMain must call initgc.Restore")
 	}
 }
