@@ -297,6 +297,15 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 				}
 				results[i], runs[i] = fr, r
 			}
+			// The chunk's files finish now, while later chunks still lint:
+			// the file rules, the suppressions and the unless checks touch
+			// only a file's own run, and what the checks read of later
+			// files waits for their parse, not for their lint.
+			for i := from; i < to; i++ {
+				if r := runs[i]; r != nil {
+					r.finish(&results[i])
+				}
+			}
 		}()
 	}
 	loops.Wait()
@@ -309,27 +318,6 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		return nil, err
 	}
 
-	// Every file is parsed and linted now; the file rules, the unless
-	// checks that look at later files and the suppressions of one file
-	// touch only its own run, so the files finish in parallel.
-	var fin atomic.Int64
-	var finishing sync.WaitGroup
-	for range parseWorkers(n) {
-		finishing.Add(1)
-		go func() {
-			defer finishing.Done()
-			for {
-				i := int(fin.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if r := runs[i]; r != nil {
-					r.finish(&results[i])
-				}
-			}
-		}()
-	}
-	finishing.Wait()
 
 	total := 0
 	for i := range results {
