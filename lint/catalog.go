@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 // Origin says where an object was created, and so whether the running
@@ -668,7 +670,7 @@ func notNullCheckColumn(e *pg.Node) string {
 // ColumnRefs lists the column names an expression refers to (last name part).
 func ColumnRefs(e *pg.Node) []string {
 	var out []string
-	walk(e, func(n *pg.Node) bool {
+	pgtree.Walk(e, func(n *pg.Node) bool {
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
 			if s := strVal(cr.Fields[len(cr.Fields)-1]); s != "" {
 				out = append(out, s)

@@ -318,7 +318,6 @@ func (l *Linter) Lint(ctx context.Context, inputs []Input) (*Result, error) {
 		return nil, err
 	}
 
-
 	total := 0
 	for i := range results {
 		total += len(results[i].Findings)

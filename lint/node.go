@@ -6,48 +6,7 @@ import (
 	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
-
-// walk calls fn for n and every node below it, depth first; fn returns false
-// to skip a node's children.
-func walk(n *pg.Node, fn func(*pg.Node) bool) {
-	if n == nil || n.Node == nil {
-		return
-	}
-	if !fn(n) {
-		return
-	}
-	walkMessage(n.ProtoReflect(), fn)
-}
-
-var nodeName = (&pg.Node{}).ProtoReflect().Descriptor().FullName()
-
-func walkMessage(m protoreflect.Message, fn func(*pg.Node) bool) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		visit := func(mv protoreflect.Message) {
-			if mv.Descriptor().FullName() == nodeName {
-				walk(mv.Interface().(*pg.Node), fn)
-			} else {
-				walkMessage(mv, fn)
-			}
-		}
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				visit(l.Get(i).Message())
-			}
-		case fd.IsMap():
-		default:
-			visit(v.Message())
-		}
-		return true
-	})
-}
 
 // treeVersion is the parse-tree version pg_query's deparser expects.
 var treeVersion = sync.OnceValue(func() int32 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -92,7 +94,7 @@ func replaceColumnRefs(e *pg.Node, rename func(string) []string) string {
 		return ""
 	}
 	c := proto.Clone(e).(*pg.Node)
-	walk(c, func(n *pg.Node) bool {
+	pgtree.Walk(c, func(n *pg.Node) bool {
 		cr := n.GetColumnRef()
 		if cr == nil || len(cr.Fields) != 1 || cr.Fields[0].GetString_() == nil {
 			return true

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 var ruleAddEnumValueInTransaction = &Rule{
@@ -200,7 +202,7 @@ func enumUses(p *Pass, value, enum string) []int32 {
 			locs = append(locs, loc)
 		}
 	}
-	walk(n, func(x *pg.Node) bool {
+	pgtree.Walk(n, func(x *pg.Node) bool {
 		switch {
 		case x.GetTypeCast() != nil:
 			tc := x.GetTypeCast()

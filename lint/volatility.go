@@ -2,6 +2,8 @@ package lint
 
 import (
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 // Volatility of an expression, as pg_proc.provolatile would say.
@@ -54,7 +56,7 @@ var immutableFuncs = map[string]bool{
 // ExprVolatility classifies an expression. Functions the catalog created
 // (CREATE FUNCTION ... IMMUTABLE) are looked up there.
 func ExprVolatility(e *pg.Node, cat *Catalog) (v Volatility, culprit string) {
-	walk(e, func(n *pg.Node) bool {
+	pgtree.Walk(e, func(n *pg.Node) bool {
 		switch {
 		case n.GetFuncCall() != nil:
 			fc := n.GetFuncCall()

@@ -32125,3 +32125,3111 @@ func decodeNode(b []byte) (*pg.Node, error) {
 	}
 	return node, nil
 }
+
+// Walk calls fn for n and every node below it, depth first, in field
+// order; fn returns false to skip a node's children.
+func Walk(n *pg.Node, fn func(*pg.Node) bool) {
+	if n == nil || n.Node == nil || !fn(n) {
+		return
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_Alias:
+		walkAlias(x.Alias, fn)
+	case *pg.Node_RangeVar:
+		walkRangeVar(x.RangeVar, fn)
+	case *pg.Node_TableFunc:
+		walkTableFunc(x.TableFunc, fn)
+	case *pg.Node_IntoClause:
+		walkIntoClause(x.IntoClause, fn)
+	case *pg.Node_Var:
+		walkVar(x.Var, fn)
+	case *pg.Node_Param:
+		walkParam(x.Param, fn)
+	case *pg.Node_Aggref:
+		walkAggref(x.Aggref, fn)
+	case *pg.Node_GroupingFunc:
+		walkGroupingFunc(x.GroupingFunc, fn)
+	case *pg.Node_WindowFunc:
+		walkWindowFunc(x.WindowFunc, fn)
+	case *pg.Node_WindowFuncRunCondition:
+		walkWindowFuncRunCondition(x.WindowFuncRunCondition, fn)
+	case *pg.Node_MergeSupportFunc:
+		walkMergeSupportFunc(x.MergeSupportFunc, fn)
+	case *pg.Node_SubscriptingRef:
+		walkSubscriptingRef(x.SubscriptingRef, fn)
+	case *pg.Node_FuncExpr:
+		walkFuncExpr(x.FuncExpr, fn)
+	case *pg.Node_NamedArgExpr:
+		walkNamedArgExpr(x.NamedArgExpr, fn)
+	case *pg.Node_OpExpr:
+		walkOpExpr(x.OpExpr, fn)
+	case *pg.Node_DistinctExpr:
+		walkDistinctExpr(x.DistinctExpr, fn)
+	case *pg.Node_NullIfExpr:
+		walkNullIfExpr(x.NullIfExpr, fn)
+	case *pg.Node_ScalarArrayOpExpr:
+		walkScalarArrayOpExpr(x.ScalarArrayOpExpr, fn)
+	case *pg.Node_BoolExpr:
+		walkBoolExpr(x.BoolExpr, fn)
+	case *pg.Node_SubLink:
+		walkSubLink(x.SubLink, fn)
+	case *pg.Node_SubPlan:
+		walkSubPlan(x.SubPlan, fn)
+	case *pg.Node_AlternativeSubPlan:
+		walkAlternativeSubPlan(x.AlternativeSubPlan, fn)
+	case *pg.Node_FieldSelect:
+		walkFieldSelect(x.FieldSelect, fn)
+	case *pg.Node_FieldStore:
+		walkFieldStore(x.FieldStore, fn)
+	case *pg.Node_RelabelType:
+		walkRelabelType(x.RelabelType, fn)
+	case *pg.Node_CoerceViaIo:
+		walkCoerceViaIO(x.CoerceViaIo, fn)
+	case *pg.Node_ArrayCoerceExpr:
+		walkArrayCoerceExpr(x.ArrayCoerceExpr, fn)
+	case *pg.Node_ConvertRowtypeExpr:
+		walkConvertRowtypeExpr(x.ConvertRowtypeExpr, fn)
+	case *pg.Node_CollateExpr:
+		walkCollateExpr(x.CollateExpr, fn)
+	case *pg.Node_CaseExpr:
+		walkCaseExpr(x.CaseExpr, fn)
+	case *pg.Node_CaseWhen:
+		walkCaseWhen(x.CaseWhen, fn)
+	case *pg.Node_CaseTestExpr:
+		walkCaseTestExpr(x.CaseTestExpr, fn)
+	case *pg.Node_ArrayExpr:
+		walkArrayExpr(x.ArrayExpr, fn)
+	case *pg.Node_RowExpr:
+		walkRowExpr(x.RowExpr, fn)
+	case *pg.Node_RowCompareExpr:
+		walkRowCompareExpr(x.RowCompareExpr, fn)
+	case *pg.Node_CoalesceExpr:
+		walkCoalesceExpr(x.CoalesceExpr, fn)
+	case *pg.Node_MinMaxExpr:
+		walkMinMaxExpr(x.MinMaxExpr, fn)
+	case *pg.Node_SqlvalueFunction:
+		walkSQLValueFunction(x.SqlvalueFunction, fn)
+	case *pg.Node_XmlExpr:
+		walkXmlExpr(x.XmlExpr, fn)
+	case *pg.Node_JsonValueExpr:
+		walkJsonValueExpr(x.JsonValueExpr, fn)
+	case *pg.Node_JsonConstructorExpr:
+		walkJsonConstructorExpr(x.JsonConstructorExpr, fn)
+	case *pg.Node_JsonIsPredicate:
+		walkJsonIsPredicate(x.JsonIsPredicate, fn)
+	case *pg.Node_JsonBehavior:
+		walkJsonBehavior(x.JsonBehavior, fn)
+	case *pg.Node_JsonExpr:
+		walkJsonExpr(x.JsonExpr, fn)
+	case *pg.Node_JsonTablePathScan:
+		walkJsonTablePathScan(x.JsonTablePathScan, fn)
+	case *pg.Node_JsonTableSiblingJoin:
+		walkJsonTableSiblingJoin(x.JsonTableSiblingJoin, fn)
+	case *pg.Node_NullTest:
+		walkNullTest(x.NullTest, fn)
+	case *pg.Node_BooleanTest:
+		walkBooleanTest(x.BooleanTest, fn)
+	case *pg.Node_MergeAction:
+		walkMergeAction(x.MergeAction, fn)
+	case *pg.Node_CoerceToDomain:
+		walkCoerceToDomain(x.CoerceToDomain, fn)
+	case *pg.Node_CoerceToDomainValue:
+		walkCoerceToDomainValue(x.CoerceToDomainValue, fn)
+	case *pg.Node_SetToDefault:
+		walkSetToDefault(x.SetToDefault, fn)
+	case *pg.Node_CurrentOfExpr:
+		walkCurrentOfExpr(x.CurrentOfExpr, fn)
+	case *pg.Node_NextValueExpr:
+		walkNextValueExpr(x.NextValueExpr, fn)
+	case *pg.Node_InferenceElem:
+		walkInferenceElem(x.InferenceElem, fn)
+	case *pg.Node_TargetEntry:
+		walkTargetEntry(x.TargetEntry, fn)
+	case *pg.Node_JoinExpr:
+		walkJoinExpr(x.JoinExpr, fn)
+	case *pg.Node_FromExpr:
+		walkFromExpr(x.FromExpr, fn)
+	case *pg.Node_OnConflictExpr:
+		walkOnConflictExpr(x.OnConflictExpr, fn)
+	case *pg.Node_Query:
+		walkQuery(x.Query, fn)
+	case *pg.Node_TypeName:
+		walkTypeName(x.TypeName, fn)
+	case *pg.Node_ColumnRef:
+		walkColumnRef(x.ColumnRef, fn)
+	case *pg.Node_AExpr:
+		walkA_Expr(x.AExpr, fn)
+	case *pg.Node_TypeCast:
+		walkTypeCast(x.TypeCast, fn)
+	case *pg.Node_CollateClause:
+		walkCollateClause(x.CollateClause, fn)
+	case *pg.Node_FuncCall:
+		walkFuncCall(x.FuncCall, fn)
+	case *pg.Node_AIndices:
+		walkA_Indices(x.AIndices, fn)
+	case *pg.Node_AIndirection:
+		walkA_Indirection(x.AIndirection, fn)
+	case *pg.Node_AArrayExpr:
+		walkA_ArrayExpr(x.AArrayExpr, fn)
+	case *pg.Node_ResTarget:
+		walkResTarget(x.ResTarget, fn)
+	case *pg.Node_MultiAssignRef:
+		walkMultiAssignRef(x.MultiAssignRef, fn)
+	case *pg.Node_SortBy:
+		walkSortBy(x.SortBy, fn)
+	case *pg.Node_WindowDef:
+		walkWindowDef(x.WindowDef, fn)
+	case *pg.Node_RangeSubselect:
+		walkRangeSubselect(x.RangeSubselect, fn)
+	case *pg.Node_RangeFunction:
+		walkRangeFunction(x.RangeFunction, fn)
+	case *pg.Node_RangeTableFunc:
+		walkRangeTableFunc(x.RangeTableFunc, fn)
+	case *pg.Node_RangeTableFuncCol:
+		walkRangeTableFuncCol(x.RangeTableFuncCol, fn)
+	case *pg.Node_RangeTableSample:
+		walkRangeTableSample(x.RangeTableSample, fn)
+	case *pg.Node_ColumnDef:
+		walkColumnDef(x.ColumnDef, fn)
+	case *pg.Node_TableLikeClause:
+		walkTableLikeClause(x.TableLikeClause, fn)
+	case *pg.Node_IndexElem:
+		walkIndexElem(x.IndexElem, fn)
+	case *pg.Node_DefElem:
+		walkDefElem(x.DefElem, fn)
+	case *pg.Node_LockingClause:
+		walkLockingClause(x.LockingClause, fn)
+	case *pg.Node_XmlSerialize:
+		walkXmlSerialize(x.XmlSerialize, fn)
+	case *pg.Node_PartitionElem:
+		walkPartitionElem(x.PartitionElem, fn)
+	case *pg.Node_PartitionSpec:
+		walkPartitionSpec(x.PartitionSpec, fn)
+	case *pg.Node_PartitionBoundSpec:
+		walkPartitionBoundSpec(x.PartitionBoundSpec, fn)
+	case *pg.Node_PartitionRangeDatum:
+		walkPartitionRangeDatum(x.PartitionRangeDatum, fn)
+	case *pg.Node_PartitionCmd:
+		walkPartitionCmd(x.PartitionCmd, fn)
+	case *pg.Node_RangeTblEntry:
+		walkRangeTblEntry(x.RangeTblEntry, fn)
+	case *pg.Node_RangeTblFunction:
+		walkRangeTblFunction(x.RangeTblFunction, fn)
+	case *pg.Node_TableSampleClause:
+		walkTableSampleClause(x.TableSampleClause, fn)
+	case *pg.Node_WithCheckOption:
+		walkWithCheckOption(x.WithCheckOption, fn)
+	case *pg.Node_GroupingSet:
+		walkGroupingSet(x.GroupingSet, fn)
+	case *pg.Node_WindowClause:
+		walkWindowClause(x.WindowClause, fn)
+	case *pg.Node_WithClause:
+		walkWithClause(x.WithClause, fn)
+	case *pg.Node_InferClause:
+		walkInferClause(x.InferClause, fn)
+	case *pg.Node_OnConflictClause:
+		walkOnConflictClause(x.OnConflictClause, fn)
+	case *pg.Node_CtesearchClause:
+		walkCTESearchClause(x.CtesearchClause, fn)
+	case *pg.Node_CtecycleClause:
+		walkCTECycleClause(x.CtecycleClause, fn)
+	case *pg.Node_CommonTableExpr:
+		walkCommonTableExpr(x.CommonTableExpr, fn)
+	case *pg.Node_MergeWhenClause:
+		walkMergeWhenClause(x.MergeWhenClause, fn)
+	case *pg.Node_JsonOutput:
+		walkJsonOutput(x.JsonOutput, fn)
+	case *pg.Node_JsonArgument:
+		walkJsonArgument(x.JsonArgument, fn)
+	case *pg.Node_JsonFuncExpr:
+		walkJsonFuncExpr(x.JsonFuncExpr, fn)
+	case *pg.Node_JsonTablePathSpec:
+		walkJsonTablePathSpec(x.JsonTablePathSpec, fn)
+	case *pg.Node_JsonTable:
+		walkJsonTable(x.JsonTable, fn)
+	case *pg.Node_JsonTableColumn:
+		walkJsonTableColumn(x.JsonTableColumn, fn)
+	case *pg.Node_JsonKeyValue:
+		walkJsonKeyValue(x.JsonKeyValue, fn)
+	case *pg.Node_JsonParseExpr:
+		walkJsonParseExpr(x.JsonParseExpr, fn)
+	case *pg.Node_JsonScalarExpr:
+		walkJsonScalarExpr(x.JsonScalarExpr, fn)
+	case *pg.Node_JsonSerializeExpr:
+		walkJsonSerializeExpr(x.JsonSerializeExpr, fn)
+	case *pg.Node_JsonObjectConstructor:
+		walkJsonObjectConstructor(x.JsonObjectConstructor, fn)
+	case *pg.Node_JsonArrayConstructor:
+		walkJsonArrayConstructor(x.JsonArrayConstructor, fn)
+	case *pg.Node_JsonArrayQueryConstructor:
+		walkJsonArrayQueryConstructor(x.JsonArrayQueryConstructor, fn)
+	case *pg.Node_JsonAggConstructor:
+		walkJsonAggConstructor(x.JsonAggConstructor, fn)
+	case *pg.Node_JsonObjectAgg:
+		walkJsonObjectAgg(x.JsonObjectAgg, fn)
+	case *pg.Node_JsonArrayAgg:
+		walkJsonArrayAgg(x.JsonArrayAgg, fn)
+	case *pg.Node_RawStmt:
+		walkRawStmt(x.RawStmt, fn)
+	case *pg.Node_InsertStmt:
+		walkInsertStmt(x.InsertStmt, fn)
+	case *pg.Node_DeleteStmt:
+		walkDeleteStmt(x.DeleteStmt, fn)
+	case *pg.Node_UpdateStmt:
+		walkUpdateStmt(x.UpdateStmt, fn)
+	case *pg.Node_MergeStmt:
+		walkMergeStmt(x.MergeStmt, fn)
+	case *pg.Node_SelectStmt:
+		walkSelectStmt(x.SelectStmt, fn)
+	case *pg.Node_SetOperationStmt:
+		walkSetOperationStmt(x.SetOperationStmt, fn)
+	case *pg.Node_ReturnStmt:
+		walkReturnStmt(x.ReturnStmt, fn)
+	case *pg.Node_PlassignStmt:
+		walkPLAssignStmt(x.PlassignStmt, fn)
+	case *pg.Node_CreateSchemaStmt:
+		walkCreateSchemaStmt(x.CreateSchemaStmt, fn)
+	case *pg.Node_AlterTableStmt:
+		walkAlterTableStmt(x.AlterTableStmt, fn)
+	case *pg.Node_AlterTableCmd:
+		walkAlterTableCmd(x.AlterTableCmd, fn)
+	case *pg.Node_AlterCollationStmt:
+		walkAlterCollationStmt(x.AlterCollationStmt, fn)
+	case *pg.Node_AlterDomainStmt:
+		walkAlterDomainStmt(x.AlterDomainStmt, fn)
+	case *pg.Node_GrantStmt:
+		walkGrantStmt(x.GrantStmt, fn)
+	case *pg.Node_ObjectWithArgs:
+		walkObjectWithArgs(x.ObjectWithArgs, fn)
+	case *pg.Node_AccessPriv:
+		walkAccessPriv(x.AccessPriv, fn)
+	case *pg.Node_GrantRoleStmt:
+		walkGrantRoleStmt(x.GrantRoleStmt, fn)
+	case *pg.Node_AlterDefaultPrivilegesStmt:
+		walkAlterDefaultPrivilegesStmt(x.AlterDefaultPrivilegesStmt, fn)
+	case *pg.Node_CopyStmt:
+		walkCopyStmt(x.CopyStmt, fn)
+	case *pg.Node_VariableSetStmt:
+		walkVariableSetStmt(x.VariableSetStmt, fn)
+	case *pg.Node_CreateStmt:
+		walkCreateStmt(x.CreateStmt, fn)
+	case *pg.Node_Constraint:
+		walkConstraint(x.Constraint, fn)
+	case *pg.Node_CreateTableSpaceStmt:
+		walkCreateTableSpaceStmt(x.CreateTableSpaceStmt, fn)
+	case *pg.Node_AlterTableSpaceOptionsStmt:
+		walkAlterTableSpaceOptionsStmt(x.AlterTableSpaceOptionsStmt, fn)
+	case *pg.Node_AlterTableMoveAllStmt:
+		walkAlterTableMoveAllStmt(x.AlterTableMoveAllStmt, fn)
+	case *pg.Node_CreateExtensionStmt:
+		walkCreateExtensionStmt(x.CreateExtensionStmt, fn)
+	case *pg.Node_AlterExtensionStmt:
+		walkAlterExtensionStmt(x.AlterExtensionStmt, fn)
+	case *pg.Node_AlterExtensionContentsStmt:
+		walkAlterExtensionContentsStmt(x.AlterExtensionContentsStmt, fn)
+	case *pg.Node_CreateFdwStmt:
+		walkCreateFdwStmt(x.CreateFdwStmt, fn)
+	case *pg.Node_AlterFdwStmt:
+		walkAlterFdwStmt(x.AlterFdwStmt, fn)
+	case *pg.Node_CreateForeignServerStmt:
+		walkCreateForeignServerStmt(x.CreateForeignServerStmt, fn)
+	case *pg.Node_AlterForeignServerStmt:
+		walkAlterForeignServerStmt(x.AlterForeignServerStmt, fn)
+	case *pg.Node_CreateForeignTableStmt:
+		walkCreateForeignTableStmt(x.CreateForeignTableStmt, fn)
+	case *pg.Node_CreateUserMappingStmt:
+		walkCreateUserMappingStmt(x.CreateUserMappingStmt, fn)
+	case *pg.Node_AlterUserMappingStmt:
+		walkAlterUserMappingStmt(x.AlterUserMappingStmt, fn)
+	case *pg.Node_ImportForeignSchemaStmt:
+		walkImportForeignSchemaStmt(x.ImportForeignSchemaStmt, fn)
+	case *pg.Node_CreatePolicyStmt:
+		walkCreatePolicyStmt(x.CreatePolicyStmt, fn)
+	case *pg.Node_AlterPolicyStmt:
+		walkAlterPolicyStmt(x.AlterPolicyStmt, fn)
+	case *pg.Node_CreateAmStmt:
+		walkCreateAmStmt(x.CreateAmStmt, fn)
+	case *pg.Node_CreateTrigStmt:
+		walkCreateTrigStmt(x.CreateTrigStmt, fn)
+	case *pg.Node_CreateEventTrigStmt:
+		walkCreateEventTrigStmt(x.CreateEventTrigStmt, fn)
+	case *pg.Node_CreatePlangStmt:
+		walkCreatePLangStmt(x.CreatePlangStmt, fn)
+	case *pg.Node_CreateRoleStmt:
+		walkCreateRoleStmt(x.CreateRoleStmt, fn)
+	case *pg.Node_AlterRoleStmt:
+		walkAlterRoleStmt(x.AlterRoleStmt, fn)
+	case *pg.Node_AlterRoleSetStmt:
+		walkAlterRoleSetStmt(x.AlterRoleSetStmt, fn)
+	case *pg.Node_DropRoleStmt:
+		walkDropRoleStmt(x.DropRoleStmt, fn)
+	case *pg.Node_CreateSeqStmt:
+		walkCreateSeqStmt(x.CreateSeqStmt, fn)
+	case *pg.Node_AlterSeqStmt:
+		walkAlterSeqStmt(x.AlterSeqStmt, fn)
+	case *pg.Node_DefineStmt:
+		walkDefineStmt(x.DefineStmt, fn)
+	case *pg.Node_CreateDomainStmt:
+		walkCreateDomainStmt(x.CreateDomainStmt, fn)
+	case *pg.Node_CreateOpClassStmt:
+		walkCreateOpClassStmt(x.CreateOpClassStmt, fn)
+	case *pg.Node_CreateOpClassItem:
+		walkCreateOpClassItem(x.CreateOpClassItem, fn)
+	case *pg.Node_CreateOpFamilyStmt:
+		walkCreateOpFamilyStmt(x.CreateOpFamilyStmt, fn)
+	case *pg.Node_AlterOpFamilyStmt:
+		walkAlterOpFamilyStmt(x.AlterOpFamilyStmt, fn)
+	case *pg.Node_DropStmt:
+		walkDropStmt(x.DropStmt, fn)
+	case *pg.Node_TruncateStmt:
+		walkTruncateStmt(x.TruncateStmt, fn)
+	case *pg.Node_CommentStmt:
+		walkCommentStmt(x.CommentStmt, fn)
+	case *pg.Node_SecLabelStmt:
+		walkSecLabelStmt(x.SecLabelStmt, fn)
+	case *pg.Node_DeclareCursorStmt:
+		walkDeclareCursorStmt(x.DeclareCursorStmt, fn)
+	case *pg.Node_IndexStmt:
+		walkIndexStmt(x.IndexStmt, fn)
+	case *pg.Node_CreateStatsStmt:
+		walkCreateStatsStmt(x.CreateStatsStmt, fn)
+	case *pg.Node_StatsElem:
+		walkStatsElem(x.StatsElem, fn)
+	case *pg.Node_AlterStatsStmt:
+		walkAlterStatsStmt(x.AlterStatsStmt, fn)
+	case *pg.Node_CreateFunctionStmt:
+		walkCreateFunctionStmt(x.CreateFunctionStmt, fn)
+	case *pg.Node_FunctionParameter:
+		walkFunctionParameter(x.FunctionParameter, fn)
+	case *pg.Node_AlterFunctionStmt:
+		walkAlterFunctionStmt(x.AlterFunctionStmt, fn)
+	case *pg.Node_DoStmt:
+		walkDoStmt(x.DoStmt, fn)
+	case *pg.Node_CallStmt:
+		walkCallStmt(x.CallStmt, fn)
+	case *pg.Node_RenameStmt:
+		walkRenameStmt(x.RenameStmt, fn)
+	case *pg.Node_AlterObjectDependsStmt:
+		walkAlterObjectDependsStmt(x.AlterObjectDependsStmt, fn)
+	case *pg.Node_AlterObjectSchemaStmt:
+		walkAlterObjectSchemaStmt(x.AlterObjectSchemaStmt, fn)
+	case *pg.Node_AlterOwnerStmt:
+		walkAlterOwnerStmt(x.AlterOwnerStmt, fn)
+	case *pg.Node_AlterOperatorStmt:
+		walkAlterOperatorStmt(x.AlterOperatorStmt, fn)
+	case *pg.Node_AlterTypeStmt:
+		walkAlterTypeStmt(x.AlterTypeStmt, fn)
+	case *pg.Node_RuleStmt:
+		walkRuleStmt(x.RuleStmt, fn)
+	case *pg.Node_TransactionStmt:
+		walkTransactionStmt(x.TransactionStmt, fn)
+	case *pg.Node_CompositeTypeStmt:
+		walkCompositeTypeStmt(x.CompositeTypeStmt, fn)
+	case *pg.Node_CreateEnumStmt:
+		walkCreateEnumStmt(x.CreateEnumStmt, fn)
+	case *pg.Node_CreateRangeStmt:
+		walkCreateRangeStmt(x.CreateRangeStmt, fn)
+	case *pg.Node_AlterEnumStmt:
+		walkAlterEnumStmt(x.AlterEnumStmt, fn)
+	case *pg.Node_ViewStmt:
+		walkViewStmt(x.ViewStmt, fn)
+	case *pg.Node_CreatedbStmt:
+		walkCreatedbStmt(x.CreatedbStmt, fn)
+	case *pg.Node_AlterDatabaseStmt:
+		walkAlterDatabaseStmt(x.AlterDatabaseStmt, fn)
+	case *pg.Node_AlterDatabaseSetStmt:
+		walkAlterDatabaseSetStmt(x.AlterDatabaseSetStmt, fn)
+	case *pg.Node_DropdbStmt:
+		walkDropdbStmt(x.DropdbStmt, fn)
+	case *pg.Node_AlterSystemStmt:
+		walkAlterSystemStmt(x.AlterSystemStmt, fn)
+	case *pg.Node_ClusterStmt:
+		walkClusterStmt(x.ClusterStmt, fn)
+	case *pg.Node_VacuumStmt:
+		walkVacuumStmt(x.VacuumStmt, fn)
+	case *pg.Node_VacuumRelation:
+		walkVacuumRelation(x.VacuumRelation, fn)
+	case *pg.Node_ExplainStmt:
+		walkExplainStmt(x.ExplainStmt, fn)
+	case *pg.Node_CreateTableAsStmt:
+		walkCreateTableAsStmt(x.CreateTableAsStmt, fn)
+	case *pg.Node_RefreshMatViewStmt:
+		walkRefreshMatViewStmt(x.RefreshMatViewStmt, fn)
+	case *pg.Node_LockStmt:
+		walkLockStmt(x.LockStmt, fn)
+	case *pg.Node_ConstraintsSetStmt:
+		walkConstraintsSetStmt(x.ConstraintsSetStmt, fn)
+	case *pg.Node_ReindexStmt:
+		walkReindexStmt(x.ReindexStmt, fn)
+	case *pg.Node_CreateConversionStmt:
+		walkCreateConversionStmt(x.CreateConversionStmt, fn)
+	case *pg.Node_CreateCastStmt:
+		walkCreateCastStmt(x.CreateCastStmt, fn)
+	case *pg.Node_CreateTransformStmt:
+		walkCreateTransformStmt(x.CreateTransformStmt, fn)
+	case *pg.Node_PrepareStmt:
+		walkPrepareStmt(x.PrepareStmt, fn)
+	case *pg.Node_ExecuteStmt:
+		walkExecuteStmt(x.ExecuteStmt, fn)
+	case *pg.Node_DropOwnedStmt:
+		walkDropOwnedStmt(x.DropOwnedStmt, fn)
+	case *pg.Node_ReassignOwnedStmt:
+		walkReassignOwnedStmt(x.ReassignOwnedStmt, fn)
+	case *pg.Node_AlterTsdictionaryStmt:
+		walkAlterTSDictionaryStmt(x.AlterTsdictionaryStmt, fn)
+	case *pg.Node_AlterTsconfigurationStmt:
+		walkAlterTSConfigurationStmt(x.AlterTsconfigurationStmt, fn)
+	case *pg.Node_PublicationTable:
+		walkPublicationTable(x.PublicationTable, fn)
+	case *pg.Node_PublicationObjSpec:
+		walkPublicationObjSpec(x.PublicationObjSpec, fn)
+	case *pg.Node_CreatePublicationStmt:
+		walkCreatePublicationStmt(x.CreatePublicationStmt, fn)
+	case *pg.Node_AlterPublicationStmt:
+		walkAlterPublicationStmt(x.AlterPublicationStmt, fn)
+	case *pg.Node_CreateSubscriptionStmt:
+		walkCreateSubscriptionStmt(x.CreateSubscriptionStmt, fn)
+	case *pg.Node_AlterSubscriptionStmt:
+		walkAlterSubscriptionStmt(x.AlterSubscriptionStmt, fn)
+	case *pg.Node_List:
+		walkList(x.List, fn)
+	case *pg.Node_IntList:
+		walkIntList(x.IntList, fn)
+	case *pg.Node_OidList:
+		walkOidList(x.OidList, fn)
+	}
+}
+
+func walkA_ArrayExpr(m *pg.A_ArrayExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Elements {
+		Walk(x, fn)
+	}
+}
+
+func walkA_Expr(m *pg.A_Expr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Name {
+		Walk(x, fn)
+	}
+	Walk(m.Lexpr, fn)
+	Walk(m.Rexpr, fn)
+}
+
+func walkA_Indices(m *pg.A_Indices, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Lidx, fn)
+	Walk(m.Uidx, fn)
+}
+
+func walkA_Indirection(m *pg.A_Indirection, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Arg, fn)
+	for _, x := range m.Indirection {
+		Walk(x, fn)
+	}
+}
+
+func walkAccessPriv(m *pg.AccessPriv, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Cols {
+		Walk(x, fn)
+	}
+}
+
+func walkAggref(m *pg.Aggref, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Aggargtypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Aggdirectargs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.Aggorder {
+		Walk(x, fn)
+	}
+	for _, x := range m.Aggdistinct {
+		Walk(x, fn)
+	}
+	Walk(m.Aggfilter, fn)
+}
+
+func walkAlias(m *pg.Alias, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Colnames {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterCollationStmt(m *pg.AlterCollationStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Collname {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterDatabaseSetStmt(m *pg.AlterDatabaseSetStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkVariableSetStmt(m.Setstmt, fn)
+}
+
+func walkAlterDatabaseStmt(m *pg.AlterDatabaseStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterDefaultPrivilegesStmt(m *pg.AlterDefaultPrivilegesStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	walkGrantStmt(m.Action, fn)
+}
+
+func walkAlterDomainStmt(m *pg.AlterDomainStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TypeName {
+		Walk(x, fn)
+	}
+	Walk(m.Def, fn)
+}
+
+func walkAlterEnumStmt(m *pg.AlterEnumStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TypeName {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterExtensionContentsStmt(m *pg.AlterExtensionContentsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Object, fn)
+}
+
+func walkAlterExtensionStmt(m *pg.AlterExtensionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterFdwStmt(m *pg.AlterFdwStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.FuncOptions {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterForeignServerStmt(m *pg.AlterForeignServerStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterFunctionStmt(m *pg.AlterFunctionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkObjectWithArgs(m.Func, fn)
+	for _, x := range m.Actions {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterObjectDependsStmt(m *pg.AlterObjectDependsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.Object, fn)
+}
+
+func walkAlterObjectSchemaStmt(m *pg.AlterObjectSchemaStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.Object, fn)
+}
+
+func walkAlterOpFamilyStmt(m *pg.AlterOpFamilyStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Opfamilyname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Items {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterOperatorStmt(m *pg.AlterOperatorStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkObjectWithArgs(m.Opername, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterOwnerStmt(m *pg.AlterOwnerStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.Object, fn)
+}
+
+func walkAlterPolicyStmt(m *pg.AlterPolicyStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Table, fn)
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+	Walk(m.Qual, fn)
+	Walk(m.WithCheck, fn)
+}
+
+func walkAlterPublicationStmt(m *pg.AlterPublicationStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	for _, x := range m.Pubobjects {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterRoleSetStmt(m *pg.AlterRoleSetStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkVariableSetStmt(m.Setstmt, fn)
+}
+
+func walkAlterRoleStmt(m *pg.AlterRoleStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterSeqStmt(m *pg.AlterSeqStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Sequence, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterStatsStmt(m *pg.AlterStatsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Defnames {
+		Walk(x, fn)
+	}
+	Walk(m.Stxstattarget, fn)
+}
+
+func walkAlterSubscriptionStmt(m *pg.AlterSubscriptionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Publication {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterSystemStmt(m *pg.AlterSystemStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkVariableSetStmt(m.Setstmt, fn)
+}
+
+func walkAlterTSConfigurationStmt(m *pg.AlterTSConfigurationStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Cfgname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Tokentype {
+		Walk(x, fn)
+	}
+	for _, x := range m.Dicts {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterTSDictionaryStmt(m *pg.AlterTSDictionaryStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Dictname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterTableCmd(m *pg.AlterTableCmd, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Def, fn)
+}
+
+func walkAlterTableMoveAllStmt(m *pg.AlterTableMoveAllStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterTableSpaceOptionsStmt(m *pg.AlterTableSpaceOptionsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterTableStmt(m *pg.AlterTableStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.Cmds {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterTypeStmt(m *pg.AlterTypeStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TypeName {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlterUserMappingStmt(m *pg.AlterUserMappingStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkAlternativeSubPlan(m *pg.AlternativeSubPlan, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Subplans {
+		Walk(x, fn)
+	}
+}
+
+func walkArrayCoerceExpr(m *pg.ArrayCoerceExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+	Walk(m.Elemexpr, fn)
+}
+
+func walkArrayExpr(m *pg.ArrayExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Elements {
+		Walk(x, fn)
+	}
+}
+
+func walkBoolExpr(m *pg.BoolExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkBooleanTest(m *pg.BooleanTest, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkCTECycleClause(m *pg.CTECycleClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.CycleColList {
+		Walk(x, fn)
+	}
+	Walk(m.CycleMarkValue, fn)
+	Walk(m.CycleMarkDefault, fn)
+}
+
+func walkCTESearchClause(m *pg.CTESearchClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.SearchColList {
+		Walk(x, fn)
+	}
+}
+
+func walkCallStmt(m *pg.CallStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkFuncCall(m.Funccall, fn)
+	walkFuncExpr(m.Funcexpr, fn)
+	for _, x := range m.Outargs {
+		Walk(x, fn)
+	}
+}
+
+func walkCaseExpr(m *pg.CaseExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	Walk(m.Defresult, fn)
+}
+
+func walkCaseTestExpr(m *pg.CaseTestExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkCaseWhen(m *pg.CaseWhen, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Expr, fn)
+	Walk(m.Result, fn)
+}
+
+func walkClusterStmt(m *pg.ClusterStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.Params {
+		Walk(x, fn)
+	}
+}
+
+func walkCoalesceExpr(m *pg.CoalesceExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkCoerceToDomain(m *pg.CoerceToDomain, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkCoerceToDomainValue(m *pg.CoerceToDomainValue, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkCoerceViaIO(m *pg.CoerceViaIO, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkCollateClause(m *pg.CollateClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Arg, fn)
+	for _, x := range m.Collname {
+		Walk(x, fn)
+	}
+}
+
+func walkCollateExpr(m *pg.CollateExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkColumnDef(m *pg.ColumnDef, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.TypeName, fn)
+	Walk(m.RawDefault, fn)
+	Walk(m.CookedDefault, fn)
+	walkRangeVar(m.IdentitySequence, fn)
+	walkCollateClause(m.CollClause, fn)
+	for _, x := range m.Constraints {
+		Walk(x, fn)
+	}
+	for _, x := range m.Fdwoptions {
+		Walk(x, fn)
+	}
+}
+
+func walkColumnRef(m *pg.ColumnRef, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Fields {
+		Walk(x, fn)
+	}
+}
+
+func walkCommentStmt(m *pg.CommentStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Object, fn)
+}
+
+func walkCommonTableExpr(m *pg.CommonTableExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Aliascolnames {
+		Walk(x, fn)
+	}
+	Walk(m.Ctequery, fn)
+	walkCTESearchClause(m.SearchClause, fn)
+	walkCTECycleClause(m.CycleClause, fn)
+	for _, x := range m.Ctecolnames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Ctecoltypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Ctecoltypmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.Ctecolcollations {
+		Walk(x, fn)
+	}
+}
+
+func walkCompositeTypeStmt(m *pg.CompositeTypeStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Typevar, fn)
+	for _, x := range m.Coldeflist {
+		Walk(x, fn)
+	}
+}
+
+func walkConstraint(m *pg.Constraint, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.RawExpr, fn)
+	for _, x := range m.Keys {
+		Walk(x, fn)
+	}
+	for _, x := range m.Including {
+		Walk(x, fn)
+	}
+	for _, x := range m.Exclusions {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+	walkRangeVar(m.Pktable, fn)
+	for _, x := range m.FkAttrs {
+		Walk(x, fn)
+	}
+	for _, x := range m.PkAttrs {
+		Walk(x, fn)
+	}
+	for _, x := range m.FkDelSetCols {
+		Walk(x, fn)
+	}
+	for _, x := range m.OldConpfeqop {
+		Walk(x, fn)
+	}
+}
+
+func walkConstraintsSetStmt(m *pg.ConstraintsSetStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Constraints {
+		Walk(x, fn)
+	}
+}
+
+func walkConvertRowtypeExpr(m *pg.ConvertRowtypeExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkCopyStmt(m *pg.CopyStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.Query, fn)
+	for _, x := range m.Attlist {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+}
+
+func walkCreateAmStmt(m *pg.CreateAmStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.HandlerName {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateCastStmt(m *pg.CreateCastStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.Sourcetype, fn)
+	walkTypeName(m.Targettype, fn)
+	walkObjectWithArgs(m.Func, fn)
+}
+
+func walkCreateConversionStmt(m *pg.CreateConversionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.ConversionName {
+		Walk(x, fn)
+	}
+	for _, x := range m.FuncName {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateDomainStmt(m *pg.CreateDomainStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Domainname {
+		Walk(x, fn)
+	}
+	walkTypeName(m.TypeName, fn)
+	walkCollateClause(m.CollClause, fn)
+	for _, x := range m.Constraints {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateEnumStmt(m *pg.CreateEnumStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TypeName {
+		Walk(x, fn)
+	}
+	for _, x := range m.Vals {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateEventTrigStmt(m *pg.CreateEventTrigStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Whenclause {
+		Walk(x, fn)
+	}
+	for _, x := range m.Funcname {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateExtensionStmt(m *pg.CreateExtensionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateFdwStmt(m *pg.CreateFdwStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.FuncOptions {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateForeignServerStmt(m *pg.CreateForeignServerStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateForeignTableStmt(m *pg.CreateForeignTableStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkCreateStmt(m.BaseStmt, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateFunctionStmt(m *pg.CreateFunctionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Funcname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Parameters {
+		Walk(x, fn)
+	}
+	walkTypeName(m.ReturnType, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	Walk(m.SqlBody, fn)
+}
+
+func walkCreateOpClassItem(m *pg.CreateOpClassItem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkObjectWithArgs(m.Name, fn)
+	for _, x := range m.OrderFamily {
+		Walk(x, fn)
+	}
+	for _, x := range m.ClassArgs {
+		Walk(x, fn)
+	}
+	walkTypeName(m.Storedtype, fn)
+}
+
+func walkCreateOpClassStmt(m *pg.CreateOpClassStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Opclassname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opfamilyname {
+		Walk(x, fn)
+	}
+	walkTypeName(m.Datatype, fn)
+	for _, x := range m.Items {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateOpFamilyStmt(m *pg.CreateOpFamilyStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Opfamilyname {
+		Walk(x, fn)
+	}
+}
+
+func walkCreatePLangStmt(m *pg.CreatePLangStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Plhandler {
+		Walk(x, fn)
+	}
+	for _, x := range m.Plinline {
+		Walk(x, fn)
+	}
+	for _, x := range m.Plvalidator {
+		Walk(x, fn)
+	}
+}
+
+func walkCreatePolicyStmt(m *pg.CreatePolicyStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Table, fn)
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+	Walk(m.Qual, fn)
+	Walk(m.WithCheck, fn)
+}
+
+func walkCreatePublicationStmt(m *pg.CreatePublicationStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	for _, x := range m.Pubobjects {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateRangeStmt(m *pg.CreateRangeStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TypeName {
+		Walk(x, fn)
+	}
+	for _, x := range m.Params {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateRoleStmt(m *pg.CreateRoleStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateSchemaStmt(m *pg.CreateSchemaStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.SchemaElts {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateSeqStmt(m *pg.CreateSeqStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Sequence, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateStatsStmt(m *pg.CreateStatsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Defnames {
+		Walk(x, fn)
+	}
+	for _, x := range m.StatTypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Exprs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Relations {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateStmt(m *pg.CreateStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.TableElts {
+		Walk(x, fn)
+	}
+	for _, x := range m.InhRelations {
+		Walk(x, fn)
+	}
+	walkPartitionBoundSpec(m.Partbound, fn)
+	walkPartitionSpec(m.Partspec, fn)
+	walkTypeName(m.OfTypename, fn)
+	for _, x := range m.Constraints {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateSubscriptionStmt(m *pg.CreateSubscriptionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Publication {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateTableAsStmt(m *pg.CreateTableAsStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Query, fn)
+	walkIntoClause(m.Into, fn)
+}
+
+func walkCreateTableSpaceStmt(m *pg.CreateTableSpaceStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreateTransformStmt(m *pg.CreateTransformStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.TypeName, fn)
+	walkObjectWithArgs(m.Fromsql, fn)
+	walkObjectWithArgs(m.Tosql, fn)
+}
+
+func walkCreateTrigStmt(m *pg.CreateTrigStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.Funcname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.Columns {
+		Walk(x, fn)
+	}
+	Walk(m.WhenClause, fn)
+	for _, x := range m.TransitionRels {
+		Walk(x, fn)
+	}
+	walkRangeVar(m.Constrrel, fn)
+}
+
+func walkCreateUserMappingStmt(m *pg.CreateUserMappingStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCreatedbStmt(m *pg.CreatedbStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkCurrentOfExpr(m *pg.CurrentOfExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkDeclareCursorStmt(m *pg.DeclareCursorStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Query, fn)
+}
+
+func walkDefElem(m *pg.DefElem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Arg, fn)
+}
+
+func walkDefineStmt(m *pg.DefineStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Defnames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.Definition {
+		Walk(x, fn)
+	}
+}
+
+func walkDeleteStmt(m *pg.DeleteStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.UsingClause {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+	for _, x := range m.ReturningList {
+		Walk(x, fn)
+	}
+	walkWithClause(m.WithClause, fn)
+}
+
+func walkDistinctExpr(m *pg.DistinctExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkDoStmt(m *pg.DoStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkDropOwnedStmt(m *pg.DropOwnedStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+}
+
+func walkDropRoleStmt(m *pg.DropRoleStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+}
+
+func walkDropStmt(m *pg.DropStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Objects {
+		Walk(x, fn)
+	}
+}
+
+func walkDropdbStmt(m *pg.DropdbStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkExecuteStmt(m *pg.ExecuteStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Params {
+		Walk(x, fn)
+	}
+}
+
+func walkExplainStmt(m *pg.ExplainStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Query, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkFieldSelect(m *pg.FieldSelect, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkFieldStore(m *pg.FieldStore, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+	for _, x := range m.Newvals {
+		Walk(x, fn)
+	}
+	for _, x := range m.Fieldnums {
+		Walk(x, fn)
+	}
+}
+
+func walkFromExpr(m *pg.FromExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Fromlist {
+		Walk(x, fn)
+	}
+	Walk(m.Quals, fn)
+}
+
+func walkFuncCall(m *pg.FuncCall, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Funcname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.AggOrder {
+		Walk(x, fn)
+	}
+	Walk(m.AggFilter, fn)
+	walkWindowDef(m.Over, fn)
+}
+
+func walkFuncExpr(m *pg.FuncExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkFunctionParameter(m *pg.FunctionParameter, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.ArgType, fn)
+	Walk(m.Defexpr, fn)
+}
+
+func walkGrantRoleStmt(m *pg.GrantRoleStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.GrantedRoles {
+		Walk(x, fn)
+	}
+	for _, x := range m.GranteeRoles {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opt {
+		Walk(x, fn)
+	}
+}
+
+func walkGrantStmt(m *pg.GrantStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Objects {
+		Walk(x, fn)
+	}
+	for _, x := range m.Privileges {
+		Walk(x, fn)
+	}
+	for _, x := range m.Grantees {
+		Walk(x, fn)
+	}
+}
+
+func walkGroupingFunc(m *pg.GroupingFunc, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.Refs {
+		Walk(x, fn)
+	}
+}
+
+func walkGroupingSet(m *pg.GroupingSet, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Content {
+		Walk(x, fn)
+	}
+}
+
+func walkImportForeignSchemaStmt(m *pg.ImportForeignSchemaStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.TableList {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkIndexElem(m *pg.IndexElem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+	for _, x := range m.Collation {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opclass {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opclassopts {
+		Walk(x, fn)
+	}
+}
+
+func walkIndexStmt(m *pg.IndexStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.IndexParams {
+		Walk(x, fn)
+	}
+	for _, x := range m.IndexIncludingParams {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+	for _, x := range m.ExcludeOpNames {
+		Walk(x, fn)
+	}
+}
+
+func walkInferClause(m *pg.InferClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.IndexElems {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+}
+
+func walkInferenceElem(m *pg.InferenceElem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Expr, fn)
+}
+
+func walkInsertStmt(m *pg.InsertStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.Cols {
+		Walk(x, fn)
+	}
+	Walk(m.SelectStmt, fn)
+	walkOnConflictClause(m.OnConflictClause, fn)
+	for _, x := range m.ReturningList {
+		Walk(x, fn)
+	}
+	walkWithClause(m.WithClause, fn)
+}
+
+func walkIntList(m *pg.IntList, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Items {
+		Walk(x, fn)
+	}
+}
+
+func walkIntoClause(m *pg.IntoClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Rel, fn)
+	for _, x := range m.ColNames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	Walk(m.ViewQuery, fn)
+}
+
+func walkJoinExpr(m *pg.JoinExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Larg, fn)
+	Walk(m.Rarg, fn)
+	for _, x := range m.UsingClause {
+		Walk(x, fn)
+	}
+	walkAlias(m.JoinUsingAlias, fn)
+	Walk(m.Quals, fn)
+	walkAlias(m.Alias, fn)
+}
+
+func walkJsonAggConstructor(m *pg.JsonAggConstructor, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonOutput(m.Output, fn)
+	Walk(m.AggFilter, fn)
+	for _, x := range m.AggOrder {
+		Walk(x, fn)
+	}
+	walkWindowDef(m.Over, fn)
+}
+
+func walkJsonArgument(m *pg.JsonArgument, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonValueExpr(m.Val, fn)
+}
+
+func walkJsonArrayAgg(m *pg.JsonArrayAgg, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonAggConstructor(m.Constructor, fn)
+	walkJsonValueExpr(m.Arg, fn)
+}
+
+func walkJsonArrayConstructor(m *pg.JsonArrayConstructor, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Exprs {
+		Walk(x, fn)
+	}
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonArrayQueryConstructor(m *pg.JsonArrayQueryConstructor, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Query, fn)
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonBehavior(m *pg.JsonBehavior, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+}
+
+func walkJsonConstructorExpr(m *pg.JsonConstructorExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	Walk(m.Func, fn)
+	Walk(m.Coercion, fn)
+}
+
+func walkJsonExpr(m *pg.JsonExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.FormattedExpr, fn)
+	Walk(m.PathSpec, fn)
+	for _, x := range m.PassingNames {
+		Walk(x, fn)
+	}
+	for _, x := range m.PassingValues {
+		Walk(x, fn)
+	}
+	walkJsonBehavior(m.OnEmpty, fn)
+	walkJsonBehavior(m.OnError, fn)
+}
+
+func walkJsonFuncExpr(m *pg.JsonFuncExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonValueExpr(m.ContextItem, fn)
+	Walk(m.Pathspec, fn)
+	for _, x := range m.Passing {
+		Walk(x, fn)
+	}
+	walkJsonOutput(m.Output, fn)
+	walkJsonBehavior(m.OnEmpty, fn)
+	walkJsonBehavior(m.OnError, fn)
+}
+
+func walkJsonIsPredicate(m *pg.JsonIsPredicate, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+}
+
+func walkJsonKeyValue(m *pg.JsonKeyValue, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Key, fn)
+	walkJsonValueExpr(m.Value, fn)
+}
+
+func walkJsonObjectAgg(m *pg.JsonObjectAgg, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonAggConstructor(m.Constructor, fn)
+	walkJsonKeyValue(m.Arg, fn)
+}
+
+func walkJsonObjectConstructor(m *pg.JsonObjectConstructor, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Exprs {
+		Walk(x, fn)
+	}
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonOutput(m *pg.JsonOutput, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.TypeName, fn)
+}
+
+func walkJsonParseExpr(m *pg.JsonParseExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonValueExpr(m.Expr, fn)
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonScalarExpr(m *pg.JsonScalarExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonSerializeExpr(m *pg.JsonSerializeExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonValueExpr(m.Expr, fn)
+	walkJsonOutput(m.Output, fn)
+}
+
+func walkJsonTable(m *pg.JsonTable, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkJsonValueExpr(m.ContextItem, fn)
+	walkJsonTablePathSpec(m.Pathspec, fn)
+	for _, x := range m.Passing {
+		Walk(x, fn)
+	}
+	for _, x := range m.Columns {
+		Walk(x, fn)
+	}
+	walkJsonBehavior(m.OnError, fn)
+	walkAlias(m.Alias, fn)
+}
+
+func walkJsonTableColumn(m *pg.JsonTableColumn, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.TypeName, fn)
+	walkJsonTablePathSpec(m.Pathspec, fn)
+	for _, x := range m.Columns {
+		Walk(x, fn)
+	}
+	walkJsonBehavior(m.OnEmpty, fn)
+	walkJsonBehavior(m.OnError, fn)
+}
+
+func walkJsonTablePathScan(m *pg.JsonTablePathScan, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Plan, fn)
+	Walk(m.Child, fn)
+}
+
+func walkJsonTablePathSpec(m *pg.JsonTablePathSpec, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.String_, fn)
+}
+
+func walkJsonTableSiblingJoin(m *pg.JsonTableSiblingJoin, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Plan, fn)
+	Walk(m.Lplan, fn)
+	Walk(m.Rplan, fn)
+}
+
+func walkJsonValueExpr(m *pg.JsonValueExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.RawExpr, fn)
+	Walk(m.FormattedExpr, fn)
+}
+
+func walkList(m *pg.List, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Items {
+		Walk(x, fn)
+	}
+}
+
+func walkLockStmt(m *pg.LockStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Relations {
+		Walk(x, fn)
+	}
+}
+
+func walkLockingClause(m *pg.LockingClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.LockedRels {
+		Walk(x, fn)
+	}
+}
+
+func walkMergeAction(m *pg.MergeAction, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Qual, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	for _, x := range m.UpdateColnos {
+		Walk(x, fn)
+	}
+}
+
+func walkMergeStmt(m *pg.MergeStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.SourceRelation, fn)
+	Walk(m.JoinCondition, fn)
+	for _, x := range m.MergeWhenClauses {
+		Walk(x, fn)
+	}
+	for _, x := range m.ReturningList {
+		Walk(x, fn)
+	}
+	walkWithClause(m.WithClause, fn)
+}
+
+func walkMergeSupportFunc(m *pg.MergeSupportFunc, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkMergeWhenClause(m *pg.MergeWhenClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Condition, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	for _, x := range m.Values {
+		Walk(x, fn)
+	}
+}
+
+func walkMinMaxExpr(m *pg.MinMaxExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkMultiAssignRef(m *pg.MultiAssignRef, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Source, fn)
+}
+
+func walkNamedArgExpr(m *pg.NamedArgExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkNextValueExpr(m *pg.NextValueExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkNullIfExpr(m *pg.NullIfExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkNullTest(m *pg.NullTest, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkObjectWithArgs(m *pg.ObjectWithArgs, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Objname {
+		Walk(x, fn)
+	}
+	for _, x := range m.Objargs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Objfuncargs {
+		Walk(x, fn)
+	}
+}
+
+func walkOidList(m *pg.OidList, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Items {
+		Walk(x, fn)
+	}
+}
+
+func walkOnConflictClause(m *pg.OnConflictClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkInferClause(m.Infer, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+}
+
+func walkOnConflictExpr(m *pg.OnConflictExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.ArbiterElems {
+		Walk(x, fn)
+	}
+	Walk(m.ArbiterWhere, fn)
+	for _, x := range m.OnConflictSet {
+		Walk(x, fn)
+	}
+	Walk(m.OnConflictWhere, fn)
+	for _, x := range m.ExclRelTlist {
+		Walk(x, fn)
+	}
+}
+
+func walkOpExpr(m *pg.OpExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkPLAssignStmt(m *pg.PLAssignStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Indirection {
+		Walk(x, fn)
+	}
+	walkSelectStmt(m.Val, fn)
+}
+
+func walkParam(m *pg.Param, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkParseResult(m *pg.ParseResult, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Stmts {
+		walkRawStmt(x, fn)
+	}
+}
+
+func walkPartitionBoundSpec(m *pg.PartitionBoundSpec, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Listdatums {
+		Walk(x, fn)
+	}
+	for _, x := range m.Lowerdatums {
+		Walk(x, fn)
+	}
+	for _, x := range m.Upperdatums {
+		Walk(x, fn)
+	}
+}
+
+func walkPartitionCmd(m *pg.PartitionCmd, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Name, fn)
+	walkPartitionBoundSpec(m.Bound, fn)
+}
+
+func walkPartitionElem(m *pg.PartitionElem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+	for _, x := range m.Collation {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opclass {
+		Walk(x, fn)
+	}
+}
+
+func walkPartitionRangeDatum(m *pg.PartitionRangeDatum, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Value, fn)
+}
+
+func walkPartitionSpec(m *pg.PartitionSpec, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.PartParams {
+		Walk(x, fn)
+	}
+}
+
+func walkPrepareStmt(m *pg.PrepareStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Argtypes {
+		Walk(x, fn)
+	}
+	Walk(m.Query, fn)
+}
+
+func walkPublicationObjSpec(m *pg.PublicationObjSpec, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkPublicationTable(m.Pubtable, fn)
+}
+
+func walkPublicationTable(m *pg.PublicationTable, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.WhereClause, fn)
+	for _, x := range m.Columns {
+		Walk(x, fn)
+	}
+}
+
+func walkQuery(m *pg.Query, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.UtilityStmt, fn)
+	for _, x := range m.CteList {
+		Walk(x, fn)
+	}
+	for _, x := range m.Rtable {
+		Walk(x, fn)
+	}
+	for _, x := range m.Rteperminfos {
+		Walk(x, fn)
+	}
+	walkFromExpr(m.Jointree, fn)
+	for _, x := range m.MergeActionList {
+		Walk(x, fn)
+	}
+	Walk(m.MergeJoinCondition, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	walkOnConflictExpr(m.OnConflict, fn)
+	for _, x := range m.ReturningList {
+		Walk(x, fn)
+	}
+	for _, x := range m.GroupClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.GroupingSets {
+		Walk(x, fn)
+	}
+	Walk(m.HavingQual, fn)
+	for _, x := range m.WindowClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.DistinctClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.SortClause {
+		Walk(x, fn)
+	}
+	Walk(m.LimitOffset, fn)
+	Walk(m.LimitCount, fn)
+	for _, x := range m.RowMarks {
+		Walk(x, fn)
+	}
+	Walk(m.SetOperations, fn)
+	for _, x := range m.ConstraintDeps {
+		Walk(x, fn)
+	}
+	for _, x := range m.WithCheckOptions {
+		Walk(x, fn)
+	}
+}
+
+func walkRangeFunction(m *pg.RangeFunction, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Functions {
+		Walk(x, fn)
+	}
+	walkAlias(m.Alias, fn)
+	for _, x := range m.Coldeflist {
+		Walk(x, fn)
+	}
+}
+
+func walkRangeSubselect(m *pg.RangeSubselect, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Subquery, fn)
+	walkAlias(m.Alias, fn)
+}
+
+func walkRangeTableFunc(m *pg.RangeTableFunc, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Docexpr, fn)
+	Walk(m.Rowexpr, fn)
+	for _, x := range m.Namespaces {
+		Walk(x, fn)
+	}
+	for _, x := range m.Columns {
+		Walk(x, fn)
+	}
+	walkAlias(m.Alias, fn)
+}
+
+func walkRangeTableFuncCol(m *pg.RangeTableFuncCol, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkTypeName(m.TypeName, fn)
+	Walk(m.Colexpr, fn)
+	Walk(m.Coldefexpr, fn)
+}
+
+func walkRangeTableSample(m *pg.RangeTableSample, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Relation, fn)
+	for _, x := range m.Method {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	Walk(m.Repeatable, fn)
+}
+
+func walkRangeTblEntry(m *pg.RangeTblEntry, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkAlias(m.Alias, fn)
+	walkAlias(m.Eref, fn)
+	walkTableSampleClause(m.Tablesample, fn)
+	walkQuery(m.Subquery, fn)
+	for _, x := range m.Joinaliasvars {
+		Walk(x, fn)
+	}
+	for _, x := range m.Joinleftcols {
+		Walk(x, fn)
+	}
+	for _, x := range m.Joinrightcols {
+		Walk(x, fn)
+	}
+	walkAlias(m.JoinUsingAlias, fn)
+	for _, x := range m.Functions {
+		Walk(x, fn)
+	}
+	walkTableFunc(m.Tablefunc, fn)
+	for _, x := range m.ValuesLists {
+		Walk(x, fn)
+	}
+	for _, x := range m.Coltypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Coltypmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.Colcollations {
+		Walk(x, fn)
+	}
+	for _, x := range m.SecurityQuals {
+		Walk(x, fn)
+	}
+}
+
+func walkRangeTblFunction(m *pg.RangeTblFunction, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Funcexpr, fn)
+	for _, x := range m.Funccolnames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Funccoltypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Funccoltypmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.Funccolcollations {
+		Walk(x, fn)
+	}
+}
+
+func walkRangeVar(m *pg.RangeVar, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkAlias(m.Alias, fn)
+}
+
+func walkRawStmt(m *pg.RawStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Stmt, fn)
+}
+
+func walkReassignOwnedStmt(m *pg.ReassignOwnedStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Roles {
+		Walk(x, fn)
+	}
+}
+
+func walkRefreshMatViewStmt(m *pg.RefreshMatViewStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+}
+
+func walkReindexStmt(m *pg.ReindexStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.Params {
+		Walk(x, fn)
+	}
+}
+
+func walkRelabelType(m *pg.RelabelType, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkRenameStmt(m *pg.RenameStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.Object, fn)
+}
+
+func walkResTarget(m *pg.ResTarget, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Indirection {
+		Walk(x, fn)
+	}
+	Walk(m.Val, fn)
+}
+
+func walkReturnStmt(m *pg.ReturnStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Returnval, fn)
+}
+
+func walkRowCompareExpr(m *pg.RowCompareExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Opnos {
+		Walk(x, fn)
+	}
+	for _, x := range m.Opfamilies {
+		Walk(x, fn)
+	}
+	for _, x := range m.Inputcollids {
+		Walk(x, fn)
+	}
+	for _, x := range m.Largs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Rargs {
+		Walk(x, fn)
+	}
+}
+
+func walkRowExpr(m *pg.RowExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	for _, x := range m.Colnames {
+		Walk(x, fn)
+	}
+}
+
+func walkRuleStmt(m *pg.RuleStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	Walk(m.WhereClause, fn)
+	for _, x := range m.Actions {
+		Walk(x, fn)
+	}
+}
+
+func walkSQLValueFunction(m *pg.SQLValueFunction, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkScalarArrayOpExpr(m *pg.ScalarArrayOpExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkSecLabelStmt(m *pg.SecLabelStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Object, fn)
+}
+
+func walkSelectStmt(m *pg.SelectStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.DistinctClause {
+		Walk(x, fn)
+	}
+	walkIntoClause(m.IntoClause, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	for _, x := range m.FromClause {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+	for _, x := range m.GroupClause {
+		Walk(x, fn)
+	}
+	Walk(m.HavingClause, fn)
+	for _, x := range m.WindowClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.ValuesLists {
+		Walk(x, fn)
+	}
+	for _, x := range m.SortClause {
+		Walk(x, fn)
+	}
+	Walk(m.LimitOffset, fn)
+	Walk(m.LimitCount, fn)
+	for _, x := range m.LockingClause {
+		Walk(x, fn)
+	}
+	walkWithClause(m.WithClause, fn)
+	walkSelectStmt(m.Larg, fn)
+	walkSelectStmt(m.Rarg, fn)
+}
+
+func walkSetOperationStmt(m *pg.SetOperationStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Larg, fn)
+	Walk(m.Rarg, fn)
+	for _, x := range m.ColTypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.ColTypmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.ColCollations {
+		Walk(x, fn)
+	}
+	for _, x := range m.GroupClauses {
+		Walk(x, fn)
+	}
+}
+
+func walkSetToDefault(m *pg.SetToDefault, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkSortBy(m *pg.SortBy, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Node, fn)
+	for _, x := range m.UseOp {
+		Walk(x, fn)
+	}
+}
+
+func walkStatsElem(m *pg.StatsElem, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+}
+
+func walkSubLink(m *pg.SubLink, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Testexpr, fn)
+	for _, x := range m.OperName {
+		Walk(x, fn)
+	}
+	Walk(m.Subselect, fn)
+}
+
+func walkSubPlan(m *pg.SubPlan, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Testexpr, fn)
+	for _, x := range m.ParamIds {
+		Walk(x, fn)
+	}
+	for _, x := range m.SetParam {
+		Walk(x, fn)
+	}
+	for _, x := range m.ParParam {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkSubscriptingRef(m *pg.SubscriptingRef, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Refupperindexpr {
+		Walk(x, fn)
+	}
+	for _, x := range m.Reflowerindexpr {
+		Walk(x, fn)
+	}
+	Walk(m.Refexpr, fn)
+	Walk(m.Refassgnexpr, fn)
+}
+
+func walkTableFunc(m *pg.TableFunc, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.NsUris {
+		Walk(x, fn)
+	}
+	for _, x := range m.NsNames {
+		Walk(x, fn)
+	}
+	Walk(m.Docexpr, fn)
+	Walk(m.Rowexpr, fn)
+	for _, x := range m.Colnames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Coltypes {
+		Walk(x, fn)
+	}
+	for _, x := range m.Coltypmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.Colcollations {
+		Walk(x, fn)
+	}
+	for _, x := range m.Colexprs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Coldefexprs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Colvalexprs {
+		Walk(x, fn)
+	}
+	for _, x := range m.Passingvalexprs {
+		Walk(x, fn)
+	}
+	Walk(m.Plan, fn)
+}
+
+func walkTableLikeClause(m *pg.TableLikeClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+}
+
+func walkTableSampleClause(m *pg.TableSampleClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	Walk(m.Repeatable, fn)
+}
+
+func walkTargetEntry(m *pg.TargetEntry, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Expr, fn)
+}
+
+func walkTransactionStmt(m *pg.TransactionStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkTruncateStmt(m *pg.TruncateStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Relations {
+		Walk(x, fn)
+	}
+}
+
+func walkTypeCast(m *pg.TypeCast, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Arg, fn)
+	walkTypeName(m.TypeName, fn)
+}
+
+func walkTypeName(m *pg.TypeName, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Names {
+		Walk(x, fn)
+	}
+	for _, x := range m.Typmods {
+		Walk(x, fn)
+	}
+	for _, x := range m.ArrayBounds {
+		Walk(x, fn)
+	}
+}
+
+func walkUpdateStmt(m *pg.UpdateStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.TargetList {
+		Walk(x, fn)
+	}
+	Walk(m.WhereClause, fn)
+	for _, x := range m.FromClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.ReturningList {
+		Walk(x, fn)
+	}
+	walkWithClause(m.WithClause, fn)
+}
+
+func walkVacuumRelation(m *pg.VacuumRelation, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.Relation, fn)
+	for _, x := range m.VaCols {
+		Walk(x, fn)
+	}
+}
+
+func walkVacuumStmt(m *pg.VacuumStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+	for _, x := range m.Rels {
+		Walk(x, fn)
+	}
+}
+
+func walkVar(m *pg.Var, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+}
+
+func walkVariableSetStmt(m *pg.VariableSetStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkViewStmt(m *pg.ViewStmt, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	walkRangeVar(m.View, fn)
+	for _, x := range m.Aliases {
+		Walk(x, fn)
+	}
+	Walk(m.Query, fn)
+	for _, x := range m.Options {
+		Walk(x, fn)
+	}
+}
+
+func walkWindowClause(m *pg.WindowClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.PartitionClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.OrderClause {
+		Walk(x, fn)
+	}
+	Walk(m.StartOffset, fn)
+	Walk(m.EndOffset, fn)
+}
+
+func walkWindowDef(m *pg.WindowDef, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.PartitionClause {
+		Walk(x, fn)
+	}
+	for _, x := range m.OrderClause {
+		Walk(x, fn)
+	}
+	Walk(m.StartOffset, fn)
+	Walk(m.EndOffset, fn)
+}
+
+func walkWindowFunc(m *pg.WindowFunc, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+	Walk(m.Aggfilter, fn)
+	for _, x := range m.RunCondition {
+		Walk(x, fn)
+	}
+}
+
+func walkWindowFuncRunCondition(m *pg.WindowFuncRunCondition, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	Walk(m.Arg, fn)
+}
+
+func walkWithCheckOption(m *pg.WithCheckOption, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Qual, fn)
+}
+
+func walkWithClause(m *pg.WithClause, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	for _, x := range m.Ctes {
+		Walk(x, fn)
+	}
+}
+
+func walkXmlExpr(m *pg.XmlExpr, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Xpr, fn)
+	for _, x := range m.NamedArgs {
+		Walk(x, fn)
+	}
+	for _, x := range m.ArgNames {
+		Walk(x, fn)
+	}
+	for _, x := range m.Args {
+		Walk(x, fn)
+	}
+}
+
+func walkXmlSerialize(m *pg.XmlSerialize, fn func(*pg.Node) bool) {
+	if m == nil {
+		return
+	}
+	Walk(m.Expr, fn)
+	walkTypeName(m.TypeName, fn)
+}

@@ -8,7 +8,9 @@
 // (decode_gen.go, go generate), with one allocation per node, and strings
 // that share the protobuf buffer instead of copying out of it. The result is
 // the same tree: TestSameTreeAsProtoUnmarshal compares the two with
-// proto.Equal on every SQL file in the repository.
+// proto.Equal on every SQL file in the repository. Walk, generated too,
+// visits every Node below a Node without protobuf reflection, in the order
+// protoreflect would (TestWalkAsReflection).
 package pgtree
 
 //go:generate go run ./gen -o decode_gen.go

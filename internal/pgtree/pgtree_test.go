@@ -14,6 +14,7 @@ import (
 	"github.com/pganalyze/pg_query_go/v6/parser"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // repoSQL is every .sql file of the repository (testdata, the demo, the
@@ -208,4 +209,69 @@ func corpus(b *testing.B) [][]byte {
 	}
 	b.SetBytes(n)
 	return bufs
+}
+
+// reflectWalk is the walk by protobuf reflection that Walk replaces: every
+// Node below n, depth first, in the order protoreflect ranges over fields.
+func reflectWalk(n *pg.Node, fn func(*pg.Node) bool) {
+	if n == nil || n.Node == nil || !fn(n) {
+		return
+	}
+	var message func(m protoreflect.Message)
+	visit := func(m protoreflect.Message) {
+		if node, ok := m.Interface().(*pg.Node); ok {
+			reflectWalk(node, fn)
+		} else {
+			message(m)
+		}
+	}
+	message = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
+				return true
+			}
+			if fd.IsList() {
+				for i := 0; i < v.List().Len(); i++ {
+					visit(v.List().Get(i).Message())
+				}
+				return true
+			}
+			visit(v.Message())
+			return true
+		})
+	}
+	message(n.ProtoReflect())
+}
+
+// Walk visits the same nodes in the same order as the reflection walk, on
+// every statement of the repository's SQL, and skips children when told.
+func TestWalkAsReflection(t *testing.T) {
+	stmts := 0
+	for p, sql := range repoSQL(t) {
+		tree, err := Parse(sql)
+		if err != nil {
+			continue
+		}
+		for i, raw := range tree.Stmts {
+			var want, got []*pg.Node
+			reflectWalk(raw.Stmt, func(n *pg.Node) bool { want = append(want, n); return true })
+			Walk(raw.Stmt, func(n *pg.Node) bool { got = append(got, n); return true })
+			if len(got) != len(want) {
+				t.Fatalf("%s statement %d: Walk visited %d nodes, reflection %d", p, i, len(got), len(want))
+			}
+			for k := range got {
+				if got[k] != want[k] {
+					t.Fatalf("%s statement %d: node %d differs: %v / %v", p, i, k, got[k], want[k])
+				}
+			}
+			// Skipping: only the statement itself.
+			n := 0
+			Walk(raw.Stmt, func(*pg.Node) bool { n++; return false })
+			if n != 1 {
+				t.Fatalf("fn returned false and Walk still went on: %d visits", n)
+			}
+			stmts++
+		}
+	}
+	t.Logf("%d statements walked alike", stmts)
 }
