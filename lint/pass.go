@@ -4,7 +4,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 // Pass is what a rule sees of one statement: the statement, the file, the
@@ -184,7 +185,7 @@ func RewriteNode(n *pg.Node, mutate func(n *pg.Node)) string {
 	c := n
 	if mutate != nil {
 		// Deparsing does not change the tree: copy only what mutate may.
-		c = proto.Clone(n).(*pg.Node)
+		c = pgtree.Clone(n)
 		mutate(c)
 	}
 	if !deparseSafe(c) {

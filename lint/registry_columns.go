@@ -6,7 +6,6 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/lockstep-dev/lockstep/internal/pgtree"
-	"google.golang.org/protobuf/proto"
 )
 
 // columnRules: column additions and definitions whose cost depends on the
@@ -93,7 +92,7 @@ func replaceColumnRefs(e *pg.Node, rename func(string) []string) string {
 	if e == nil {
 		return ""
 	}
-	c := proto.Clone(e).(*pg.Node)
+	c := pgtree.Clone(e)
 	pgtree.Walk(c, func(n *pg.Node) bool {
 		cr := n.GetColumnRef()
 		if cr == nil || len(cr.Fields) != 1 || cr.Fields[0].GetString_() == nil {

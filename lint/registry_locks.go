@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 // lockRules: statements that take a lock that stalls traffic, or scan or
@@ -58,7 +59,7 @@ func alterSQL(at *pg.AlterTableStmt, cmds ...*pg.AlterTableCmd) string {
 func stmtSQL(n *pg.Node) string { return RewriteNode(n, nil) }
 
 // cloneCmd returns a deep copy of an ALTER TABLE subcommand to mutate.
-func cloneCmd(c *pg.AlterTableCmd) *pg.AlterTableCmd { return proto.Clone(c).(*pg.AlterTableCmd) }
+func cloneCmd(c *pg.AlterTableCmd) *pg.AlterTableCmd { return pgtree.Clone(c) }
 
 // identSQL quotes an identifier as PostgreSQL needs it.
 func identSQL(name string) string {

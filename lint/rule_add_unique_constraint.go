@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 var ruleAddUniqueConstraint = &Rule{
@@ -142,7 +143,7 @@ func partitionedUniqueFix(p *Pass, at *pg.AlterTableStmt, t *Table, name string,
 	if con != nil {
 		parent.NullsNotDistinct = con.NullsNotDistinct
 	}
-	only := proto.Clone(at.Relation).(*pg.RangeVar)
+	only := pgtree.Clone(at.Relation)
 	only.Inh = false
 	parent.Relation = only
 	var b strings.Builder

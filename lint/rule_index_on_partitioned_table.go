@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 )
 
 var ruleIndexOnPartitionedTable = &Rule{
@@ -101,8 +102,8 @@ func writePartitionIndexes(b *strings.Builder, p *Pass, is *pg.IndexStmt, parent
 
 // onOnlySQL renders CREATE INDEX name ON ONLY rel (...).
 func onOnlySQL(is *pg.IndexStmt, rv *pg.RangeVar, name string) string {
-	c := proto.Clone(is).(*pg.IndexStmt)
-	c.Relation = proto.Clone(rv).(*pg.RangeVar)
+	c := pgtree.Clone(is)
+	c.Relation = pgtree.Clone(rv)
 	c.Relation.Inh = false
 	c.Idxname, c.Concurrent = name, false
 	return stmtSQL(&pg.Node{Node: &pg.Node_IndexStmt{IndexStmt: c}})
@@ -110,7 +111,7 @@ func onOnlySQL(is *pg.IndexStmt, rv *pg.RangeVar, name string) string {
 
 // concurrentIndexSQL renders CREATE INDEX CONCURRENTLY IF NOT EXISTS name ON rel (...).
 func concurrentIndexSQL(is *pg.IndexStmt, rv *pg.RangeVar, name string) string {
-	c := proto.Clone(is).(*pg.IndexStmt)
+	c := pgtree.Clone(is)
 	c.Relation = rv
 	c.Idxname, c.Concurrent, c.IfNotExists = name, true, true
 	return stmtSQL(&pg.Node{Node: &pg.Node_IndexStmt{IndexStmt: c}})

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 )
 
 func decodeA_ArrayExpr(b []byte, m *pg.A_ArrayExpr) error {
@@ -35232,4 +35233,6207 @@ func walkXmlSerialize(m *pg.XmlSerialize, fn func(*pg.Node) bool) {
 	}
 	Walk(m.Expr, fn)
 	walkTypeName(m.TypeName, fn)
+}
+
+// Clone returns a deep copy of a parse-tree message, as proto.Clone does,
+// without reflection; a message of another kind goes to proto.Clone.
+func Clone[T proto.Message](m T) T {
+	var out any
+	switch x := any(m).(type) {
+	case *pg.A_ArrayExpr:
+		out = cloneA_ArrayExpr(x)
+	case *pg.A_Const:
+		out = cloneA_Const(x)
+	case *pg.A_Expr:
+		out = cloneA_Expr(x)
+	case *pg.A_Indices:
+		out = cloneA_Indices(x)
+	case *pg.A_Indirection:
+		out = cloneA_Indirection(x)
+	case *pg.A_Star:
+		out = cloneA_Star(x)
+	case *pg.AccessPriv:
+		out = cloneAccessPriv(x)
+	case *pg.Aggref:
+		out = cloneAggref(x)
+	case *pg.Alias:
+		out = cloneAlias(x)
+	case *pg.AlterCollationStmt:
+		out = cloneAlterCollationStmt(x)
+	case *pg.AlterDatabaseRefreshCollStmt:
+		out = cloneAlterDatabaseRefreshCollStmt(x)
+	case *pg.AlterDatabaseSetStmt:
+		out = cloneAlterDatabaseSetStmt(x)
+	case *pg.AlterDatabaseStmt:
+		out = cloneAlterDatabaseStmt(x)
+	case *pg.AlterDefaultPrivilegesStmt:
+		out = cloneAlterDefaultPrivilegesStmt(x)
+	case *pg.AlterDomainStmt:
+		out = cloneAlterDomainStmt(x)
+	case *pg.AlterEnumStmt:
+		out = cloneAlterEnumStmt(x)
+	case *pg.AlterEventTrigStmt:
+		out = cloneAlterEventTrigStmt(x)
+	case *pg.AlterExtensionContentsStmt:
+		out = cloneAlterExtensionContentsStmt(x)
+	case *pg.AlterExtensionStmt:
+		out = cloneAlterExtensionStmt(x)
+	case *pg.AlterFdwStmt:
+		out = cloneAlterFdwStmt(x)
+	case *pg.AlterForeignServerStmt:
+		out = cloneAlterForeignServerStmt(x)
+	case *pg.AlterFunctionStmt:
+		out = cloneAlterFunctionStmt(x)
+	case *pg.AlterObjectDependsStmt:
+		out = cloneAlterObjectDependsStmt(x)
+	case *pg.AlterObjectSchemaStmt:
+		out = cloneAlterObjectSchemaStmt(x)
+	case *pg.AlterOpFamilyStmt:
+		out = cloneAlterOpFamilyStmt(x)
+	case *pg.AlterOperatorStmt:
+		out = cloneAlterOperatorStmt(x)
+	case *pg.AlterOwnerStmt:
+		out = cloneAlterOwnerStmt(x)
+	case *pg.AlterPolicyStmt:
+		out = cloneAlterPolicyStmt(x)
+	case *pg.AlterPublicationStmt:
+		out = cloneAlterPublicationStmt(x)
+	case *pg.AlterRoleSetStmt:
+		out = cloneAlterRoleSetStmt(x)
+	case *pg.AlterRoleStmt:
+		out = cloneAlterRoleStmt(x)
+	case *pg.AlterSeqStmt:
+		out = cloneAlterSeqStmt(x)
+	case *pg.AlterStatsStmt:
+		out = cloneAlterStatsStmt(x)
+	case *pg.AlterSubscriptionStmt:
+		out = cloneAlterSubscriptionStmt(x)
+	case *pg.AlterSystemStmt:
+		out = cloneAlterSystemStmt(x)
+	case *pg.AlterTSConfigurationStmt:
+		out = cloneAlterTSConfigurationStmt(x)
+	case *pg.AlterTSDictionaryStmt:
+		out = cloneAlterTSDictionaryStmt(x)
+	case *pg.AlterTableCmd:
+		out = cloneAlterTableCmd(x)
+	case *pg.AlterTableMoveAllStmt:
+		out = cloneAlterTableMoveAllStmt(x)
+	case *pg.AlterTableSpaceOptionsStmt:
+		out = cloneAlterTableSpaceOptionsStmt(x)
+	case *pg.AlterTableStmt:
+		out = cloneAlterTableStmt(x)
+	case *pg.AlterTypeStmt:
+		out = cloneAlterTypeStmt(x)
+	case *pg.AlterUserMappingStmt:
+		out = cloneAlterUserMappingStmt(x)
+	case *pg.AlternativeSubPlan:
+		out = cloneAlternativeSubPlan(x)
+	case *pg.ArrayCoerceExpr:
+		out = cloneArrayCoerceExpr(x)
+	case *pg.ArrayExpr:
+		out = cloneArrayExpr(x)
+	case *pg.BitString:
+		out = cloneBitString(x)
+	case *pg.BoolExpr:
+		out = cloneBoolExpr(x)
+	case *pg.Boolean:
+		out = cloneBoolean(x)
+	case *pg.BooleanTest:
+		out = cloneBooleanTest(x)
+	case *pg.CTECycleClause:
+		out = cloneCTECycleClause(x)
+	case *pg.CTESearchClause:
+		out = cloneCTESearchClause(x)
+	case *pg.CallContext:
+		out = cloneCallContext(x)
+	case *pg.CallStmt:
+		out = cloneCallStmt(x)
+	case *pg.CaseExpr:
+		out = cloneCaseExpr(x)
+	case *pg.CaseTestExpr:
+		out = cloneCaseTestExpr(x)
+	case *pg.CaseWhen:
+		out = cloneCaseWhen(x)
+	case *pg.CheckPointStmt:
+		out = cloneCheckPointStmt(x)
+	case *pg.ClosePortalStmt:
+		out = cloneClosePortalStmt(x)
+	case *pg.ClusterStmt:
+		out = cloneClusterStmt(x)
+	case *pg.CoalesceExpr:
+		out = cloneCoalesceExpr(x)
+	case *pg.CoerceToDomain:
+		out = cloneCoerceToDomain(x)
+	case *pg.CoerceToDomainValue:
+		out = cloneCoerceToDomainValue(x)
+	case *pg.CoerceViaIO:
+		out = cloneCoerceViaIO(x)
+	case *pg.CollateClause:
+		out = cloneCollateClause(x)
+	case *pg.CollateExpr:
+		out = cloneCollateExpr(x)
+	case *pg.ColumnDef:
+		out = cloneColumnDef(x)
+	case *pg.ColumnRef:
+		out = cloneColumnRef(x)
+	case *pg.CommentStmt:
+		out = cloneCommentStmt(x)
+	case *pg.CommonTableExpr:
+		out = cloneCommonTableExpr(x)
+	case *pg.CompositeTypeStmt:
+		out = cloneCompositeTypeStmt(x)
+	case *pg.Constraint:
+		out = cloneConstraint(x)
+	case *pg.ConstraintsSetStmt:
+		out = cloneConstraintsSetStmt(x)
+	case *pg.ConvertRowtypeExpr:
+		out = cloneConvertRowtypeExpr(x)
+	case *pg.CopyStmt:
+		out = cloneCopyStmt(x)
+	case *pg.CreateAmStmt:
+		out = cloneCreateAmStmt(x)
+	case *pg.CreateCastStmt:
+		out = cloneCreateCastStmt(x)
+	case *pg.CreateConversionStmt:
+		out = cloneCreateConversionStmt(x)
+	case *pg.CreateDomainStmt:
+		out = cloneCreateDomainStmt(x)
+	case *pg.CreateEnumStmt:
+		out = cloneCreateEnumStmt(x)
+	case *pg.CreateEventTrigStmt:
+		out = cloneCreateEventTrigStmt(x)
+	case *pg.CreateExtensionStmt:
+		out = cloneCreateExtensionStmt(x)
+	case *pg.CreateFdwStmt:
+		out = cloneCreateFdwStmt(x)
+	case *pg.CreateForeignServerStmt:
+		out = cloneCreateForeignServerStmt(x)
+	case *pg.CreateForeignTableStmt:
+		out = cloneCreateForeignTableStmt(x)
+	case *pg.CreateFunctionStmt:
+		out = cloneCreateFunctionStmt(x)
+	case *pg.CreateOpClassItem:
+		out = cloneCreateOpClassItem(x)
+	case *pg.CreateOpClassStmt:
+		out = cloneCreateOpClassStmt(x)
+	case *pg.CreateOpFamilyStmt:
+		out = cloneCreateOpFamilyStmt(x)
+	case *pg.CreatePLangStmt:
+		out = cloneCreatePLangStmt(x)
+	case *pg.CreatePolicyStmt:
+		out = cloneCreatePolicyStmt(x)
+	case *pg.CreatePublicationStmt:
+		out = cloneCreatePublicationStmt(x)
+	case *pg.CreateRangeStmt:
+		out = cloneCreateRangeStmt(x)
+	case *pg.CreateRoleStmt:
+		out = cloneCreateRoleStmt(x)
+	case *pg.CreateSchemaStmt:
+		out = cloneCreateSchemaStmt(x)
+	case *pg.CreateSeqStmt:
+		out = cloneCreateSeqStmt(x)
+	case *pg.CreateStatsStmt:
+		out = cloneCreateStatsStmt(x)
+	case *pg.CreateStmt:
+		out = cloneCreateStmt(x)
+	case *pg.CreateSubscriptionStmt:
+		out = cloneCreateSubscriptionStmt(x)
+	case *pg.CreateTableAsStmt:
+		out = cloneCreateTableAsStmt(x)
+	case *pg.CreateTableSpaceStmt:
+		out = cloneCreateTableSpaceStmt(x)
+	case *pg.CreateTransformStmt:
+		out = cloneCreateTransformStmt(x)
+	case *pg.CreateTrigStmt:
+		out = cloneCreateTrigStmt(x)
+	case *pg.CreateUserMappingStmt:
+		out = cloneCreateUserMappingStmt(x)
+	case *pg.CreatedbStmt:
+		out = cloneCreatedbStmt(x)
+	case *pg.CurrentOfExpr:
+		out = cloneCurrentOfExpr(x)
+	case *pg.DeallocateStmt:
+		out = cloneDeallocateStmt(x)
+	case *pg.DeclareCursorStmt:
+		out = cloneDeclareCursorStmt(x)
+	case *pg.DefElem:
+		out = cloneDefElem(x)
+	case *pg.DefineStmt:
+		out = cloneDefineStmt(x)
+	case *pg.DeleteStmt:
+		out = cloneDeleteStmt(x)
+	case *pg.DiscardStmt:
+		out = cloneDiscardStmt(x)
+	case *pg.DistinctExpr:
+		out = cloneDistinctExpr(x)
+	case *pg.DoStmt:
+		out = cloneDoStmt(x)
+	case *pg.DropOwnedStmt:
+		out = cloneDropOwnedStmt(x)
+	case *pg.DropRoleStmt:
+		out = cloneDropRoleStmt(x)
+	case *pg.DropStmt:
+		out = cloneDropStmt(x)
+	case *pg.DropSubscriptionStmt:
+		out = cloneDropSubscriptionStmt(x)
+	case *pg.DropTableSpaceStmt:
+		out = cloneDropTableSpaceStmt(x)
+	case *pg.DropUserMappingStmt:
+		out = cloneDropUserMappingStmt(x)
+	case *pg.DropdbStmt:
+		out = cloneDropdbStmt(x)
+	case *pg.ExecuteStmt:
+		out = cloneExecuteStmt(x)
+	case *pg.ExplainStmt:
+		out = cloneExplainStmt(x)
+	case *pg.FetchStmt:
+		out = cloneFetchStmt(x)
+	case *pg.FieldSelect:
+		out = cloneFieldSelect(x)
+	case *pg.FieldStore:
+		out = cloneFieldStore(x)
+	case *pg.Float:
+		out = cloneFloat(x)
+	case *pg.FromExpr:
+		out = cloneFromExpr(x)
+	case *pg.FuncCall:
+		out = cloneFuncCall(x)
+	case *pg.FuncExpr:
+		out = cloneFuncExpr(x)
+	case *pg.FunctionParameter:
+		out = cloneFunctionParameter(x)
+	case *pg.GrantRoleStmt:
+		out = cloneGrantRoleStmt(x)
+	case *pg.GrantStmt:
+		out = cloneGrantStmt(x)
+	case *pg.GroupingFunc:
+		out = cloneGroupingFunc(x)
+	case *pg.GroupingSet:
+		out = cloneGroupingSet(x)
+	case *pg.ImportForeignSchemaStmt:
+		out = cloneImportForeignSchemaStmt(x)
+	case *pg.IndexElem:
+		out = cloneIndexElem(x)
+	case *pg.IndexStmt:
+		out = cloneIndexStmt(x)
+	case *pg.InferClause:
+		out = cloneInferClause(x)
+	case *pg.InferenceElem:
+		out = cloneInferenceElem(x)
+	case *pg.InlineCodeBlock:
+		out = cloneInlineCodeBlock(x)
+	case *pg.InsertStmt:
+		out = cloneInsertStmt(x)
+	case *pg.IntList:
+		out = cloneIntList(x)
+	case *pg.Integer:
+		out = cloneInteger(x)
+	case *pg.IntoClause:
+		out = cloneIntoClause(x)
+	case *pg.JoinExpr:
+		out = cloneJoinExpr(x)
+	case *pg.JsonAggConstructor:
+		out = cloneJsonAggConstructor(x)
+	case *pg.JsonArgument:
+		out = cloneJsonArgument(x)
+	case *pg.JsonArrayAgg:
+		out = cloneJsonArrayAgg(x)
+	case *pg.JsonArrayConstructor:
+		out = cloneJsonArrayConstructor(x)
+	case *pg.JsonArrayQueryConstructor:
+		out = cloneJsonArrayQueryConstructor(x)
+	case *pg.JsonBehavior:
+		out = cloneJsonBehavior(x)
+	case *pg.JsonConstructorExpr:
+		out = cloneJsonConstructorExpr(x)
+	case *pg.JsonExpr:
+		out = cloneJsonExpr(x)
+	case *pg.JsonFormat:
+		out = cloneJsonFormat(x)
+	case *pg.JsonFuncExpr:
+		out = cloneJsonFuncExpr(x)
+	case *pg.JsonIsPredicate:
+		out = cloneJsonIsPredicate(x)
+	case *pg.JsonKeyValue:
+		out = cloneJsonKeyValue(x)
+	case *pg.JsonObjectAgg:
+		out = cloneJsonObjectAgg(x)
+	case *pg.JsonObjectConstructor:
+		out = cloneJsonObjectConstructor(x)
+	case *pg.JsonOutput:
+		out = cloneJsonOutput(x)
+	case *pg.JsonParseExpr:
+		out = cloneJsonParseExpr(x)
+	case *pg.JsonReturning:
+		out = cloneJsonReturning(x)
+	case *pg.JsonScalarExpr:
+		out = cloneJsonScalarExpr(x)
+	case *pg.JsonSerializeExpr:
+		out = cloneJsonSerializeExpr(x)
+	case *pg.JsonTable:
+		out = cloneJsonTable(x)
+	case *pg.JsonTableColumn:
+		out = cloneJsonTableColumn(x)
+	case *pg.JsonTablePath:
+		out = cloneJsonTablePath(x)
+	case *pg.JsonTablePathScan:
+		out = cloneJsonTablePathScan(x)
+	case *pg.JsonTablePathSpec:
+		out = cloneJsonTablePathSpec(x)
+	case *pg.JsonTableSiblingJoin:
+		out = cloneJsonTableSiblingJoin(x)
+	case *pg.JsonValueExpr:
+		out = cloneJsonValueExpr(x)
+	case *pg.List:
+		out = cloneList(x)
+	case *pg.ListenStmt:
+		out = cloneListenStmt(x)
+	case *pg.LoadStmt:
+		out = cloneLoadStmt(x)
+	case *pg.LockStmt:
+		out = cloneLockStmt(x)
+	case *pg.LockingClause:
+		out = cloneLockingClause(x)
+	case *pg.MergeAction:
+		out = cloneMergeAction(x)
+	case *pg.MergeStmt:
+		out = cloneMergeStmt(x)
+	case *pg.MergeSupportFunc:
+		out = cloneMergeSupportFunc(x)
+	case *pg.MergeWhenClause:
+		out = cloneMergeWhenClause(x)
+	case *pg.MinMaxExpr:
+		out = cloneMinMaxExpr(x)
+	case *pg.MultiAssignRef:
+		out = cloneMultiAssignRef(x)
+	case *pg.NamedArgExpr:
+		out = cloneNamedArgExpr(x)
+	case *pg.NextValueExpr:
+		out = cloneNextValueExpr(x)
+	case *pg.Node:
+		out = cloneNode(x)
+	case *pg.NotifyStmt:
+		out = cloneNotifyStmt(x)
+	case *pg.NullIfExpr:
+		out = cloneNullIfExpr(x)
+	case *pg.NullTest:
+		out = cloneNullTest(x)
+	case *pg.ObjectWithArgs:
+		out = cloneObjectWithArgs(x)
+	case *pg.OidList:
+		out = cloneOidList(x)
+	case *pg.OnConflictClause:
+		out = cloneOnConflictClause(x)
+	case *pg.OnConflictExpr:
+		out = cloneOnConflictExpr(x)
+	case *pg.OpExpr:
+		out = cloneOpExpr(x)
+	case *pg.PLAssignStmt:
+		out = clonePLAssignStmt(x)
+	case *pg.Param:
+		out = cloneParam(x)
+	case *pg.ParamRef:
+		out = cloneParamRef(x)
+	case *pg.ParseResult:
+		out = cloneParseResult(x)
+	case *pg.PartitionBoundSpec:
+		out = clonePartitionBoundSpec(x)
+	case *pg.PartitionCmd:
+		out = clonePartitionCmd(x)
+	case *pg.PartitionElem:
+		out = clonePartitionElem(x)
+	case *pg.PartitionRangeDatum:
+		out = clonePartitionRangeDatum(x)
+	case *pg.PartitionSpec:
+		out = clonePartitionSpec(x)
+	case *pg.PrepareStmt:
+		out = clonePrepareStmt(x)
+	case *pg.PublicationObjSpec:
+		out = clonePublicationObjSpec(x)
+	case *pg.PublicationTable:
+		out = clonePublicationTable(x)
+	case *pg.Query:
+		out = cloneQuery(x)
+	case *pg.RTEPermissionInfo:
+		out = cloneRTEPermissionInfo(x)
+	case *pg.RangeFunction:
+		out = cloneRangeFunction(x)
+	case *pg.RangeSubselect:
+		out = cloneRangeSubselect(x)
+	case *pg.RangeTableFunc:
+		out = cloneRangeTableFunc(x)
+	case *pg.RangeTableFuncCol:
+		out = cloneRangeTableFuncCol(x)
+	case *pg.RangeTableSample:
+		out = cloneRangeTableSample(x)
+	case *pg.RangeTblEntry:
+		out = cloneRangeTblEntry(x)
+	case *pg.RangeTblFunction:
+		out = cloneRangeTblFunction(x)
+	case *pg.RangeTblRef:
+		out = cloneRangeTblRef(x)
+	case *pg.RangeVar:
+		out = cloneRangeVar(x)
+	case *pg.RawStmt:
+		out = cloneRawStmt(x)
+	case *pg.ReassignOwnedStmt:
+		out = cloneReassignOwnedStmt(x)
+	case *pg.RefreshMatViewStmt:
+		out = cloneRefreshMatViewStmt(x)
+	case *pg.ReindexStmt:
+		out = cloneReindexStmt(x)
+	case *pg.RelabelType:
+		out = cloneRelabelType(x)
+	case *pg.RenameStmt:
+		out = cloneRenameStmt(x)
+	case *pg.ReplicaIdentityStmt:
+		out = cloneReplicaIdentityStmt(x)
+	case *pg.ResTarget:
+		out = cloneResTarget(x)
+	case *pg.ReturnStmt:
+		out = cloneReturnStmt(x)
+	case *pg.RoleSpec:
+		out = cloneRoleSpec(x)
+	case *pg.RowCompareExpr:
+		out = cloneRowCompareExpr(x)
+	case *pg.RowExpr:
+		out = cloneRowExpr(x)
+	case *pg.RowMarkClause:
+		out = cloneRowMarkClause(x)
+	case *pg.RuleStmt:
+		out = cloneRuleStmt(x)
+	case *pg.SQLValueFunction:
+		out = cloneSQLValueFunction(x)
+	case *pg.ScalarArrayOpExpr:
+		out = cloneScalarArrayOpExpr(x)
+	case *pg.SecLabelStmt:
+		out = cloneSecLabelStmt(x)
+	case *pg.SelectStmt:
+		out = cloneSelectStmt(x)
+	case *pg.SetOperationStmt:
+		out = cloneSetOperationStmt(x)
+	case *pg.SetToDefault:
+		out = cloneSetToDefault(x)
+	case *pg.SinglePartitionSpec:
+		out = cloneSinglePartitionSpec(x)
+	case *pg.SortBy:
+		out = cloneSortBy(x)
+	case *pg.SortGroupClause:
+		out = cloneSortGroupClause(x)
+	case *pg.StatsElem:
+		out = cloneStatsElem(x)
+	case *pg.String:
+		out = cloneString(x)
+	case *pg.SubLink:
+		out = cloneSubLink(x)
+	case *pg.SubPlan:
+		out = cloneSubPlan(x)
+	case *pg.SubscriptingRef:
+		out = cloneSubscriptingRef(x)
+	case *pg.TableFunc:
+		out = cloneTableFunc(x)
+	case *pg.TableLikeClause:
+		out = cloneTableLikeClause(x)
+	case *pg.TableSampleClause:
+		out = cloneTableSampleClause(x)
+	case *pg.TargetEntry:
+		out = cloneTargetEntry(x)
+	case *pg.TransactionStmt:
+		out = cloneTransactionStmt(x)
+	case *pg.TriggerTransition:
+		out = cloneTriggerTransition(x)
+	case *pg.TruncateStmt:
+		out = cloneTruncateStmt(x)
+	case *pg.TypeCast:
+		out = cloneTypeCast(x)
+	case *pg.TypeName:
+		out = cloneTypeName(x)
+	case *pg.UnlistenStmt:
+		out = cloneUnlistenStmt(x)
+	case *pg.UpdateStmt:
+		out = cloneUpdateStmt(x)
+	case *pg.VacuumRelation:
+		out = cloneVacuumRelation(x)
+	case *pg.VacuumStmt:
+		out = cloneVacuumStmt(x)
+	case *pg.Var:
+		out = cloneVar(x)
+	case *pg.VariableSetStmt:
+		out = cloneVariableSetStmt(x)
+	case *pg.VariableShowStmt:
+		out = cloneVariableShowStmt(x)
+	case *pg.ViewStmt:
+		out = cloneViewStmt(x)
+	case *pg.WindowClause:
+		out = cloneWindowClause(x)
+	case *pg.WindowDef:
+		out = cloneWindowDef(x)
+	case *pg.WindowFunc:
+		out = cloneWindowFunc(x)
+	case *pg.WindowFuncRunCondition:
+		out = cloneWindowFuncRunCondition(x)
+	case *pg.WithCheckOption:
+		out = cloneWithCheckOption(x)
+	case *pg.WithClause:
+		out = cloneWithClause(x)
+	case *pg.XmlExpr:
+		out = cloneXmlExpr(x)
+	case *pg.XmlSerialize:
+		out = cloneXmlSerialize(x)
+	default:
+		return proto.Clone(m).(T)
+	}
+	return out.(T)
+}
+
+func cloneA_ArrayExpr(m *pg.A_ArrayExpr) *pg.A_ArrayExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_ArrayExpr)
+	if m.Elements != nil {
+		c.Elements = make([]*pg.Node, len(m.Elements))
+		for i, x := range m.Elements {
+			c.Elements[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneA_Const(m *pg.A_Const) *pg.A_Const {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_Const)
+	switch x := m.Val.(type) {
+	case *pg.A_Const_Ival:
+		c.Val = &pg.A_Const_Ival{Ival: cloneInteger(x.Ival)}
+	case *pg.A_Const_Fval:
+		c.Val = &pg.A_Const_Fval{Fval: cloneFloat(x.Fval)}
+	case *pg.A_Const_Boolval:
+		c.Val = &pg.A_Const_Boolval{Boolval: cloneBoolean(x.Boolval)}
+	case *pg.A_Const_Sval:
+		c.Val = &pg.A_Const_Sval{Sval: cloneString(x.Sval)}
+	case *pg.A_Const_Bsval:
+		c.Val = &pg.A_Const_Bsval{Bsval: cloneBitString(x.Bsval)}
+	}
+	c.Isnull = m.Isnull
+	c.Location = m.Location
+	return c
+}
+
+func cloneA_Expr(m *pg.A_Expr) *pg.A_Expr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_Expr)
+	c.Kind = m.Kind
+	if m.Name != nil {
+		c.Name = make([]*pg.Node, len(m.Name))
+		for i, x := range m.Name {
+			c.Name[i] = cloneNode(x)
+		}
+	}
+	c.Lexpr = cloneNode(m.Lexpr)
+	c.Rexpr = cloneNode(m.Rexpr)
+	c.Location = m.Location
+	return c
+}
+
+func cloneA_Indices(m *pg.A_Indices) *pg.A_Indices {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_Indices)
+	c.IsSlice = m.IsSlice
+	c.Lidx = cloneNode(m.Lidx)
+	c.Uidx = cloneNode(m.Uidx)
+	return c
+}
+
+func cloneA_Indirection(m *pg.A_Indirection) *pg.A_Indirection {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_Indirection)
+	c.Arg = cloneNode(m.Arg)
+	if m.Indirection != nil {
+		c.Indirection = make([]*pg.Node, len(m.Indirection))
+		for i, x := range m.Indirection {
+			c.Indirection[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneA_Star(m *pg.A_Star) *pg.A_Star {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.A_Star)
+	return c
+}
+
+func cloneAccessPriv(m *pg.AccessPriv) *pg.AccessPriv {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AccessPriv)
+	c.PrivName = m.PrivName
+	if m.Cols != nil {
+		c.Cols = make([]*pg.Node, len(m.Cols))
+		for i, x := range m.Cols {
+			c.Cols[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAggref(m *pg.Aggref) *pg.Aggref {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Aggref)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Aggfnoid = m.Aggfnoid
+	c.Aggtype = m.Aggtype
+	c.Aggcollid = m.Aggcollid
+	c.Inputcollid = m.Inputcollid
+	if m.Aggargtypes != nil {
+		c.Aggargtypes = make([]*pg.Node, len(m.Aggargtypes))
+		for i, x := range m.Aggargtypes {
+			c.Aggargtypes[i] = cloneNode(x)
+		}
+	}
+	if m.Aggdirectargs != nil {
+		c.Aggdirectargs = make([]*pg.Node, len(m.Aggdirectargs))
+		for i, x := range m.Aggdirectargs {
+			c.Aggdirectargs[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	if m.Aggorder != nil {
+		c.Aggorder = make([]*pg.Node, len(m.Aggorder))
+		for i, x := range m.Aggorder {
+			c.Aggorder[i] = cloneNode(x)
+		}
+	}
+	if m.Aggdistinct != nil {
+		c.Aggdistinct = make([]*pg.Node, len(m.Aggdistinct))
+		for i, x := range m.Aggdistinct {
+			c.Aggdistinct[i] = cloneNode(x)
+		}
+	}
+	c.Aggfilter = cloneNode(m.Aggfilter)
+	c.Aggstar = m.Aggstar
+	c.Aggvariadic = m.Aggvariadic
+	c.Aggkind = m.Aggkind
+	c.Agglevelsup = m.Agglevelsup
+	c.Aggsplit = m.Aggsplit
+	c.Aggno = m.Aggno
+	c.Aggtransno = m.Aggtransno
+	c.Location = m.Location
+	return c
+}
+
+func cloneAlias(m *pg.Alias) *pg.Alias {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Alias)
+	c.Aliasname = m.Aliasname
+	if m.Colnames != nil {
+		c.Colnames = make([]*pg.Node, len(m.Colnames))
+		for i, x := range m.Colnames {
+			c.Colnames[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterCollationStmt(m *pg.AlterCollationStmt) *pg.AlterCollationStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterCollationStmt)
+	if m.Collname != nil {
+		c.Collname = make([]*pg.Node, len(m.Collname))
+		for i, x := range m.Collname {
+			c.Collname[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterDatabaseRefreshCollStmt(m *pg.AlterDatabaseRefreshCollStmt) *pg.AlterDatabaseRefreshCollStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterDatabaseRefreshCollStmt)
+	c.Dbname = m.Dbname
+	return c
+}
+
+func cloneAlterDatabaseSetStmt(m *pg.AlterDatabaseSetStmt) *pg.AlterDatabaseSetStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterDatabaseSetStmt)
+	c.Dbname = m.Dbname
+	c.Setstmt = cloneVariableSetStmt(m.Setstmt)
+	return c
+}
+
+func cloneAlterDatabaseStmt(m *pg.AlterDatabaseStmt) *pg.AlterDatabaseStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterDatabaseStmt)
+	c.Dbname = m.Dbname
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterDefaultPrivilegesStmt(m *pg.AlterDefaultPrivilegesStmt) *pg.AlterDefaultPrivilegesStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterDefaultPrivilegesStmt)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.Action = cloneGrantStmt(m.Action)
+	return c
+}
+
+func cloneAlterDomainStmt(m *pg.AlterDomainStmt) *pg.AlterDomainStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterDomainStmt)
+	c.Subtype = m.Subtype
+	if m.TypeName != nil {
+		c.TypeName = make([]*pg.Node, len(m.TypeName))
+		for i, x := range m.TypeName {
+			c.TypeName[i] = cloneNode(x)
+		}
+	}
+	c.Name = m.Name
+	c.Def = cloneNode(m.Def)
+	c.Behavior = m.Behavior
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterEnumStmt(m *pg.AlterEnumStmt) *pg.AlterEnumStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterEnumStmt)
+	if m.TypeName != nil {
+		c.TypeName = make([]*pg.Node, len(m.TypeName))
+		for i, x := range m.TypeName {
+			c.TypeName[i] = cloneNode(x)
+		}
+	}
+	c.OldVal = m.OldVal
+	c.NewVal = m.NewVal
+	c.NewValNeighbor = m.NewValNeighbor
+	c.NewValIsAfter = m.NewValIsAfter
+	c.SkipIfNewValExists = m.SkipIfNewValExists
+	return c
+}
+
+func cloneAlterEventTrigStmt(m *pg.AlterEventTrigStmt) *pg.AlterEventTrigStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterEventTrigStmt)
+	c.Trigname = m.Trigname
+	c.Tgenabled = m.Tgenabled
+	return c
+}
+
+func cloneAlterExtensionContentsStmt(m *pg.AlterExtensionContentsStmt) *pg.AlterExtensionContentsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterExtensionContentsStmt)
+	c.Extname = m.Extname
+	c.Action = m.Action
+	c.Objtype = m.Objtype
+	c.Object = cloneNode(m.Object)
+	return c
+}
+
+func cloneAlterExtensionStmt(m *pg.AlterExtensionStmt) *pg.AlterExtensionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterExtensionStmt)
+	c.Extname = m.Extname
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterFdwStmt(m *pg.AlterFdwStmt) *pg.AlterFdwStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterFdwStmt)
+	c.Fdwname = m.Fdwname
+	if m.FuncOptions != nil {
+		c.FuncOptions = make([]*pg.Node, len(m.FuncOptions))
+		for i, x := range m.FuncOptions {
+			c.FuncOptions[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterForeignServerStmt(m *pg.AlterForeignServerStmt) *pg.AlterForeignServerStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterForeignServerStmt)
+	c.Servername = m.Servername
+	c.Version = m.Version
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.HasVersion = m.HasVersion
+	return c
+}
+
+func cloneAlterFunctionStmt(m *pg.AlterFunctionStmt) *pg.AlterFunctionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterFunctionStmt)
+	c.Objtype = m.Objtype
+	c.Func = cloneObjectWithArgs(m.Func)
+	if m.Actions != nil {
+		c.Actions = make([]*pg.Node, len(m.Actions))
+		for i, x := range m.Actions {
+			c.Actions[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterObjectDependsStmt(m *pg.AlterObjectDependsStmt) *pg.AlterObjectDependsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterObjectDependsStmt)
+	c.ObjectType = m.ObjectType
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Object = cloneNode(m.Object)
+	c.Extname = cloneString(m.Extname)
+	c.Remove = m.Remove
+	return c
+}
+
+func cloneAlterObjectSchemaStmt(m *pg.AlterObjectSchemaStmt) *pg.AlterObjectSchemaStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterObjectSchemaStmt)
+	c.ObjectType = m.ObjectType
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Object = cloneNode(m.Object)
+	c.Newschema = m.Newschema
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterOpFamilyStmt(m *pg.AlterOpFamilyStmt) *pg.AlterOpFamilyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterOpFamilyStmt)
+	if m.Opfamilyname != nil {
+		c.Opfamilyname = make([]*pg.Node, len(m.Opfamilyname))
+		for i, x := range m.Opfamilyname {
+			c.Opfamilyname[i] = cloneNode(x)
+		}
+	}
+	c.Amname = m.Amname
+	c.IsDrop = m.IsDrop
+	if m.Items != nil {
+		c.Items = make([]*pg.Node, len(m.Items))
+		for i, x := range m.Items {
+			c.Items[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterOperatorStmt(m *pg.AlterOperatorStmt) *pg.AlterOperatorStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterOperatorStmt)
+	c.Opername = cloneObjectWithArgs(m.Opername)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterOwnerStmt(m *pg.AlterOwnerStmt) *pg.AlterOwnerStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterOwnerStmt)
+	c.ObjectType = m.ObjectType
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Object = cloneNode(m.Object)
+	c.Newowner = cloneRoleSpec(m.Newowner)
+	return c
+}
+
+func cloneAlterPolicyStmt(m *pg.AlterPolicyStmt) *pg.AlterPolicyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterPolicyStmt)
+	c.PolicyName = m.PolicyName
+	c.Table = cloneRangeVar(m.Table)
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.Qual = cloneNode(m.Qual)
+	c.WithCheck = cloneNode(m.WithCheck)
+	return c
+}
+
+func cloneAlterPublicationStmt(m *pg.AlterPublicationStmt) *pg.AlterPublicationStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterPublicationStmt)
+	c.Pubname = m.Pubname
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	if m.Pubobjects != nil {
+		c.Pubobjects = make([]*pg.Node, len(m.Pubobjects))
+		for i, x := range m.Pubobjects {
+			c.Pubobjects[i] = cloneNode(x)
+		}
+	}
+	c.ForAllTables = m.ForAllTables
+	c.Action = m.Action
+	return c
+}
+
+func cloneAlterRoleSetStmt(m *pg.AlterRoleSetStmt) *pg.AlterRoleSetStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterRoleSetStmt)
+	c.Role = cloneRoleSpec(m.Role)
+	c.Database = m.Database
+	c.Setstmt = cloneVariableSetStmt(m.Setstmt)
+	return c
+}
+
+func cloneAlterRoleStmt(m *pg.AlterRoleStmt) *pg.AlterRoleStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterRoleStmt)
+	c.Role = cloneRoleSpec(m.Role)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.Action = m.Action
+	return c
+}
+
+func cloneAlterSeqStmt(m *pg.AlterSeqStmt) *pg.AlterSeqStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterSeqStmt)
+	c.Sequence = cloneRangeVar(m.Sequence)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.ForIdentity = m.ForIdentity
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterStatsStmt(m *pg.AlterStatsStmt) *pg.AlterStatsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterStatsStmt)
+	if m.Defnames != nil {
+		c.Defnames = make([]*pg.Node, len(m.Defnames))
+		for i, x := range m.Defnames {
+			c.Defnames[i] = cloneNode(x)
+		}
+	}
+	c.Stxstattarget = cloneNode(m.Stxstattarget)
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterSubscriptionStmt(m *pg.AlterSubscriptionStmt) *pg.AlterSubscriptionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterSubscriptionStmt)
+	c.Kind = m.Kind
+	c.Subname = m.Subname
+	c.Conninfo = m.Conninfo
+	if m.Publication != nil {
+		c.Publication = make([]*pg.Node, len(m.Publication))
+		for i, x := range m.Publication {
+			c.Publication[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.ConninfoLocation = m.ConninfoLocation
+	return c
+}
+
+func cloneAlterSystemStmt(m *pg.AlterSystemStmt) *pg.AlterSystemStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterSystemStmt)
+	c.Setstmt = cloneVariableSetStmt(m.Setstmt)
+	return c
+}
+
+func cloneAlterTSConfigurationStmt(m *pg.AlterTSConfigurationStmt) *pg.AlterTSConfigurationStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTSConfigurationStmt)
+	c.Kind = m.Kind
+	if m.Cfgname != nil {
+		c.Cfgname = make([]*pg.Node, len(m.Cfgname))
+		for i, x := range m.Cfgname {
+			c.Cfgname[i] = cloneNode(x)
+		}
+	}
+	if m.Tokentype != nil {
+		c.Tokentype = make([]*pg.Node, len(m.Tokentype))
+		for i, x := range m.Tokentype {
+			c.Tokentype[i] = cloneNode(x)
+		}
+	}
+	if m.Dicts != nil {
+		c.Dicts = make([]*pg.Node, len(m.Dicts))
+		for i, x := range m.Dicts {
+			c.Dicts[i] = cloneNode(x)
+		}
+	}
+	c.Override = m.Override
+	c.Replace = m.Replace
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterTSDictionaryStmt(m *pg.AlterTSDictionaryStmt) *pg.AlterTSDictionaryStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTSDictionaryStmt)
+	if m.Dictname != nil {
+		c.Dictname = make([]*pg.Node, len(m.Dictname))
+		for i, x := range m.Dictname {
+			c.Dictname[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterTableCmd(m *pg.AlterTableCmd) *pg.AlterTableCmd {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTableCmd)
+	c.Subtype = m.Subtype
+	c.Name = m.Name
+	c.Num = m.Num
+	c.Newowner = cloneRoleSpec(m.Newowner)
+	c.Def = cloneNode(m.Def)
+	c.Behavior = m.Behavior
+	c.MissingOk = m.MissingOk
+	c.Recurse = m.Recurse
+	return c
+}
+
+func cloneAlterTableMoveAllStmt(m *pg.AlterTableMoveAllStmt) *pg.AlterTableMoveAllStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTableMoveAllStmt)
+	c.OrigTablespacename = m.OrigTablespacename
+	c.Objtype = m.Objtype
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.NewTablespacename = m.NewTablespacename
+	c.Nowait = m.Nowait
+	return c
+}
+
+func cloneAlterTableSpaceOptionsStmt(m *pg.AlterTableSpaceOptionsStmt) *pg.AlterTableSpaceOptionsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTableSpaceOptionsStmt)
+	c.Tablespacename = m.Tablespacename
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.IsReset = m.IsReset
+	return c
+}
+
+func cloneAlterTableStmt(m *pg.AlterTableStmt) *pg.AlterTableStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTableStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.Cmds != nil {
+		c.Cmds = make([]*pg.Node, len(m.Cmds))
+		for i, x := range m.Cmds {
+			c.Cmds[i] = cloneNode(x)
+		}
+	}
+	c.Objtype = m.Objtype
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneAlterTypeStmt(m *pg.AlterTypeStmt) *pg.AlterTypeStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterTypeStmt)
+	if m.TypeName != nil {
+		c.TypeName = make([]*pg.Node, len(m.TypeName))
+		for i, x := range m.TypeName {
+			c.TypeName[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlterUserMappingStmt(m *pg.AlterUserMappingStmt) *pg.AlterUserMappingStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlterUserMappingStmt)
+	c.User = cloneRoleSpec(m.User)
+	c.Servername = m.Servername
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneAlternativeSubPlan(m *pg.AlternativeSubPlan) *pg.AlternativeSubPlan {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.AlternativeSubPlan)
+	c.Xpr = cloneNode(m.Xpr)
+	if m.Subplans != nil {
+		c.Subplans = make([]*pg.Node, len(m.Subplans))
+		for i, x := range m.Subplans {
+			c.Subplans[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneArrayCoerceExpr(m *pg.ArrayCoerceExpr) *pg.ArrayCoerceExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ArrayCoerceExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Elemexpr = cloneNode(m.Elemexpr)
+	c.Resulttype = m.Resulttype
+	c.Resulttypmod = m.Resulttypmod
+	c.Resultcollid = m.Resultcollid
+	c.Coerceformat = m.Coerceformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneArrayExpr(m *pg.ArrayExpr) *pg.ArrayExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ArrayExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.ArrayTypeid = m.ArrayTypeid
+	c.ArrayCollid = m.ArrayCollid
+	c.ElementTypeid = m.ElementTypeid
+	if m.Elements != nil {
+		c.Elements = make([]*pg.Node, len(m.Elements))
+		for i, x := range m.Elements {
+			c.Elements[i] = cloneNode(x)
+		}
+	}
+	c.Multidims = m.Multidims
+	c.Location = m.Location
+	return c
+}
+
+func cloneBitString(m *pg.BitString) *pg.BitString {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.BitString)
+	c.Bsval = m.Bsval
+	return c
+}
+
+func cloneBoolExpr(m *pg.BoolExpr) *pg.BoolExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.BoolExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Boolop = m.Boolop
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneBoolean(m *pg.Boolean) *pg.Boolean {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Boolean)
+	c.Boolval = m.Boolval
+	return c
+}
+
+func cloneBooleanTest(m *pg.BooleanTest) *pg.BooleanTest {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.BooleanTest)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Booltesttype = m.Booltesttype
+	c.Location = m.Location
+	return c
+}
+
+func cloneCTECycleClause(m *pg.CTECycleClause) *pg.CTECycleClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CTECycleClause)
+	if m.CycleColList != nil {
+		c.CycleColList = make([]*pg.Node, len(m.CycleColList))
+		for i, x := range m.CycleColList {
+			c.CycleColList[i] = cloneNode(x)
+		}
+	}
+	c.CycleMarkColumn = m.CycleMarkColumn
+	c.CycleMarkValue = cloneNode(m.CycleMarkValue)
+	c.CycleMarkDefault = cloneNode(m.CycleMarkDefault)
+	c.CyclePathColumn = m.CyclePathColumn
+	c.Location = m.Location
+	c.CycleMarkType = m.CycleMarkType
+	c.CycleMarkTypmod = m.CycleMarkTypmod
+	c.CycleMarkCollation = m.CycleMarkCollation
+	c.CycleMarkNeop = m.CycleMarkNeop
+	return c
+}
+
+func cloneCTESearchClause(m *pg.CTESearchClause) *pg.CTESearchClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CTESearchClause)
+	if m.SearchColList != nil {
+		c.SearchColList = make([]*pg.Node, len(m.SearchColList))
+		for i, x := range m.SearchColList {
+			c.SearchColList[i] = cloneNode(x)
+		}
+	}
+	c.SearchBreadthFirst = m.SearchBreadthFirst
+	c.SearchSeqColumn = m.SearchSeqColumn
+	c.Location = m.Location
+	return c
+}
+
+func cloneCallContext(m *pg.CallContext) *pg.CallContext {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CallContext)
+	c.Atomic = m.Atomic
+	return c
+}
+
+func cloneCallStmt(m *pg.CallStmt) *pg.CallStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CallStmt)
+	c.Funccall = cloneFuncCall(m.Funccall)
+	c.Funcexpr = cloneFuncExpr(m.Funcexpr)
+	if m.Outargs != nil {
+		c.Outargs = make([]*pg.Node, len(m.Outargs))
+		for i, x := range m.Outargs {
+			c.Outargs[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCaseExpr(m *pg.CaseExpr) *pg.CaseExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CaseExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Casetype = m.Casetype
+	c.Casecollid = m.Casecollid
+	c.Arg = cloneNode(m.Arg)
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Defresult = cloneNode(m.Defresult)
+	c.Location = m.Location
+	return c
+}
+
+func cloneCaseTestExpr(m *pg.CaseTestExpr) *pg.CaseTestExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CaseTestExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.TypeId = m.TypeId
+	c.TypeMod = m.TypeMod
+	c.Collation = m.Collation
+	return c
+}
+
+func cloneCaseWhen(m *pg.CaseWhen) *pg.CaseWhen {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CaseWhen)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Expr = cloneNode(m.Expr)
+	c.Result = cloneNode(m.Result)
+	c.Location = m.Location
+	return c
+}
+
+func cloneCheckPointStmt(m *pg.CheckPointStmt) *pg.CheckPointStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CheckPointStmt)
+	return c
+}
+
+func cloneClosePortalStmt(m *pg.ClosePortalStmt) *pg.ClosePortalStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ClosePortalStmt)
+	c.Portalname = m.Portalname
+	return c
+}
+
+func cloneClusterStmt(m *pg.ClusterStmt) *pg.ClusterStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ClusterStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Indexname = m.Indexname
+	if m.Params != nil {
+		c.Params = make([]*pg.Node, len(m.Params))
+		for i, x := range m.Params {
+			c.Params[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCoalesceExpr(m *pg.CoalesceExpr) *pg.CoalesceExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CoalesceExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Coalescetype = m.Coalescetype
+	c.Coalescecollid = m.Coalescecollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneCoerceToDomain(m *pg.CoerceToDomain) *pg.CoerceToDomain {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CoerceToDomain)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Resulttype = m.Resulttype
+	c.Resulttypmod = m.Resulttypmod
+	c.Resultcollid = m.Resultcollid
+	c.Coercionformat = m.Coercionformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneCoerceToDomainValue(m *pg.CoerceToDomainValue) *pg.CoerceToDomainValue {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CoerceToDomainValue)
+	c.Xpr = cloneNode(m.Xpr)
+	c.TypeId = m.TypeId
+	c.TypeMod = m.TypeMod
+	c.Collation = m.Collation
+	c.Location = m.Location
+	return c
+}
+
+func cloneCoerceViaIO(m *pg.CoerceViaIO) *pg.CoerceViaIO {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CoerceViaIO)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Resulttype = m.Resulttype
+	c.Resultcollid = m.Resultcollid
+	c.Coerceformat = m.Coerceformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneCollateClause(m *pg.CollateClause) *pg.CollateClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CollateClause)
+	c.Arg = cloneNode(m.Arg)
+	if m.Collname != nil {
+		c.Collname = make([]*pg.Node, len(m.Collname))
+		for i, x := range m.Collname {
+			c.Collname[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneCollateExpr(m *pg.CollateExpr) *pg.CollateExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CollateExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.CollOid = m.CollOid
+	c.Location = m.Location
+	return c
+}
+
+func cloneColumnDef(m *pg.ColumnDef) *pg.ColumnDef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ColumnDef)
+	c.Colname = m.Colname
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Compression = m.Compression
+	c.Inhcount = m.Inhcount
+	c.IsLocal = m.IsLocal
+	c.IsNotNull = m.IsNotNull
+	c.IsFromType = m.IsFromType
+	c.Storage = m.Storage
+	c.StorageName = m.StorageName
+	c.RawDefault = cloneNode(m.RawDefault)
+	c.CookedDefault = cloneNode(m.CookedDefault)
+	c.Identity = m.Identity
+	c.IdentitySequence = cloneRangeVar(m.IdentitySequence)
+	c.Generated = m.Generated
+	c.CollClause = cloneCollateClause(m.CollClause)
+	c.CollOid = m.CollOid
+	if m.Constraints != nil {
+		c.Constraints = make([]*pg.Node, len(m.Constraints))
+		for i, x := range m.Constraints {
+			c.Constraints[i] = cloneNode(x)
+		}
+	}
+	if m.Fdwoptions != nil {
+		c.Fdwoptions = make([]*pg.Node, len(m.Fdwoptions))
+		for i, x := range m.Fdwoptions {
+			c.Fdwoptions[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneColumnRef(m *pg.ColumnRef) *pg.ColumnRef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ColumnRef)
+	if m.Fields != nil {
+		c.Fields = make([]*pg.Node, len(m.Fields))
+		for i, x := range m.Fields {
+			c.Fields[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneCommentStmt(m *pg.CommentStmt) *pg.CommentStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CommentStmt)
+	c.Objtype = m.Objtype
+	c.Object = cloneNode(m.Object)
+	c.Comment = m.Comment
+	return c
+}
+
+func cloneCommonTableExpr(m *pg.CommonTableExpr) *pg.CommonTableExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CommonTableExpr)
+	c.Ctename = m.Ctename
+	if m.Aliascolnames != nil {
+		c.Aliascolnames = make([]*pg.Node, len(m.Aliascolnames))
+		for i, x := range m.Aliascolnames {
+			c.Aliascolnames[i] = cloneNode(x)
+		}
+	}
+	c.Ctematerialized = m.Ctematerialized
+	c.Ctequery = cloneNode(m.Ctequery)
+	c.SearchClause = cloneCTESearchClause(m.SearchClause)
+	c.CycleClause = cloneCTECycleClause(m.CycleClause)
+	c.Location = m.Location
+	c.Cterecursive = m.Cterecursive
+	c.Cterefcount = m.Cterefcount
+	if m.Ctecolnames != nil {
+		c.Ctecolnames = make([]*pg.Node, len(m.Ctecolnames))
+		for i, x := range m.Ctecolnames {
+			c.Ctecolnames[i] = cloneNode(x)
+		}
+	}
+	if m.Ctecoltypes != nil {
+		c.Ctecoltypes = make([]*pg.Node, len(m.Ctecoltypes))
+		for i, x := range m.Ctecoltypes {
+			c.Ctecoltypes[i] = cloneNode(x)
+		}
+	}
+	if m.Ctecoltypmods != nil {
+		c.Ctecoltypmods = make([]*pg.Node, len(m.Ctecoltypmods))
+		for i, x := range m.Ctecoltypmods {
+			c.Ctecoltypmods[i] = cloneNode(x)
+		}
+	}
+	if m.Ctecolcollations != nil {
+		c.Ctecolcollations = make([]*pg.Node, len(m.Ctecolcollations))
+		for i, x := range m.Ctecolcollations {
+			c.Ctecolcollations[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCompositeTypeStmt(m *pg.CompositeTypeStmt) *pg.CompositeTypeStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CompositeTypeStmt)
+	c.Typevar = cloneRangeVar(m.Typevar)
+	if m.Coldeflist != nil {
+		c.Coldeflist = make([]*pg.Node, len(m.Coldeflist))
+		for i, x := range m.Coldeflist {
+			c.Coldeflist[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneConstraint(m *pg.Constraint) *pg.Constraint {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Constraint)
+	c.Contype = m.Contype
+	c.Conname = m.Conname
+	c.Deferrable = m.Deferrable
+	c.Initdeferred = m.Initdeferred
+	c.SkipValidation = m.SkipValidation
+	c.InitiallyValid = m.InitiallyValid
+	c.IsNoInherit = m.IsNoInherit
+	c.RawExpr = cloneNode(m.RawExpr)
+	c.CookedExpr = m.CookedExpr
+	c.GeneratedWhen = m.GeneratedWhen
+	c.Inhcount = m.Inhcount
+	c.NullsNotDistinct = m.NullsNotDistinct
+	if m.Keys != nil {
+		c.Keys = make([]*pg.Node, len(m.Keys))
+		for i, x := range m.Keys {
+			c.Keys[i] = cloneNode(x)
+		}
+	}
+	if m.Including != nil {
+		c.Including = make([]*pg.Node, len(m.Including))
+		for i, x := range m.Including {
+			c.Including[i] = cloneNode(x)
+		}
+	}
+	if m.Exclusions != nil {
+		c.Exclusions = make([]*pg.Node, len(m.Exclusions))
+		for i, x := range m.Exclusions {
+			c.Exclusions[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.Indexname = m.Indexname
+	c.Indexspace = m.Indexspace
+	c.ResetDefaultTblspc = m.ResetDefaultTblspc
+	c.AccessMethod = m.AccessMethod
+	c.WhereClause = cloneNode(m.WhereClause)
+	c.Pktable = cloneRangeVar(m.Pktable)
+	if m.FkAttrs != nil {
+		c.FkAttrs = make([]*pg.Node, len(m.FkAttrs))
+		for i, x := range m.FkAttrs {
+			c.FkAttrs[i] = cloneNode(x)
+		}
+	}
+	if m.PkAttrs != nil {
+		c.PkAttrs = make([]*pg.Node, len(m.PkAttrs))
+		for i, x := range m.PkAttrs {
+			c.PkAttrs[i] = cloneNode(x)
+		}
+	}
+	c.FkMatchtype = m.FkMatchtype
+	c.FkUpdAction = m.FkUpdAction
+	c.FkDelAction = m.FkDelAction
+	if m.FkDelSetCols != nil {
+		c.FkDelSetCols = make([]*pg.Node, len(m.FkDelSetCols))
+		for i, x := range m.FkDelSetCols {
+			c.FkDelSetCols[i] = cloneNode(x)
+		}
+	}
+	if m.OldConpfeqop != nil {
+		c.OldConpfeqop = make([]*pg.Node, len(m.OldConpfeqop))
+		for i, x := range m.OldConpfeqop {
+			c.OldConpfeqop[i] = cloneNode(x)
+		}
+	}
+	c.OldPktableOid = m.OldPktableOid
+	c.Location = m.Location
+	return c
+}
+
+func cloneConstraintsSetStmt(m *pg.ConstraintsSetStmt) *pg.ConstraintsSetStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ConstraintsSetStmt)
+	if m.Constraints != nil {
+		c.Constraints = make([]*pg.Node, len(m.Constraints))
+		for i, x := range m.Constraints {
+			c.Constraints[i] = cloneNode(x)
+		}
+	}
+	c.Deferred = m.Deferred
+	return c
+}
+
+func cloneConvertRowtypeExpr(m *pg.ConvertRowtypeExpr) *pg.ConvertRowtypeExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ConvertRowtypeExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Resulttype = m.Resulttype
+	c.Convertformat = m.Convertformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneCopyStmt(m *pg.CopyStmt) *pg.CopyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CopyStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Query = cloneNode(m.Query)
+	if m.Attlist != nil {
+		c.Attlist = make([]*pg.Node, len(m.Attlist))
+		for i, x := range m.Attlist {
+			c.Attlist[i] = cloneNode(x)
+		}
+	}
+	c.IsFrom = m.IsFrom
+	c.IsProgram = m.IsProgram
+	c.Filename = m.Filename
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	return c
+}
+
+func cloneCreateAmStmt(m *pg.CreateAmStmt) *pg.CreateAmStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateAmStmt)
+	c.Amname = m.Amname
+	if m.HandlerName != nil {
+		c.HandlerName = make([]*pg.Node, len(m.HandlerName))
+		for i, x := range m.HandlerName {
+			c.HandlerName[i] = cloneNode(x)
+		}
+	}
+	c.Amtype = m.Amtype
+	return c
+}
+
+func cloneCreateCastStmt(m *pg.CreateCastStmt) *pg.CreateCastStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateCastStmt)
+	c.Sourcetype = cloneTypeName(m.Sourcetype)
+	c.Targettype = cloneTypeName(m.Targettype)
+	c.Func = cloneObjectWithArgs(m.Func)
+	c.Context = m.Context
+	c.Inout = m.Inout
+	return c
+}
+
+func cloneCreateConversionStmt(m *pg.CreateConversionStmt) *pg.CreateConversionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateConversionStmt)
+	if m.ConversionName != nil {
+		c.ConversionName = make([]*pg.Node, len(m.ConversionName))
+		for i, x := range m.ConversionName {
+			c.ConversionName[i] = cloneNode(x)
+		}
+	}
+	c.ForEncodingName = m.ForEncodingName
+	c.ToEncodingName = m.ToEncodingName
+	if m.FuncName != nil {
+		c.FuncName = make([]*pg.Node, len(m.FuncName))
+		for i, x := range m.FuncName {
+			c.FuncName[i] = cloneNode(x)
+		}
+	}
+	c.Def = m.Def
+	return c
+}
+
+func cloneCreateDomainStmt(m *pg.CreateDomainStmt) *pg.CreateDomainStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateDomainStmt)
+	if m.Domainname != nil {
+		c.Domainname = make([]*pg.Node, len(m.Domainname))
+		for i, x := range m.Domainname {
+			c.Domainname[i] = cloneNode(x)
+		}
+	}
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.CollClause = cloneCollateClause(m.CollClause)
+	if m.Constraints != nil {
+		c.Constraints = make([]*pg.Node, len(m.Constraints))
+		for i, x := range m.Constraints {
+			c.Constraints[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateEnumStmt(m *pg.CreateEnumStmt) *pg.CreateEnumStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateEnumStmt)
+	if m.TypeName != nil {
+		c.TypeName = make([]*pg.Node, len(m.TypeName))
+		for i, x := range m.TypeName {
+			c.TypeName[i] = cloneNode(x)
+		}
+	}
+	if m.Vals != nil {
+		c.Vals = make([]*pg.Node, len(m.Vals))
+		for i, x := range m.Vals {
+			c.Vals[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateEventTrigStmt(m *pg.CreateEventTrigStmt) *pg.CreateEventTrigStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateEventTrigStmt)
+	c.Trigname = m.Trigname
+	c.Eventname = m.Eventname
+	if m.Whenclause != nil {
+		c.Whenclause = make([]*pg.Node, len(m.Whenclause))
+		for i, x := range m.Whenclause {
+			c.Whenclause[i] = cloneNode(x)
+		}
+	}
+	if m.Funcname != nil {
+		c.Funcname = make([]*pg.Node, len(m.Funcname))
+		for i, x := range m.Funcname {
+			c.Funcname[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateExtensionStmt(m *pg.CreateExtensionStmt) *pg.CreateExtensionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateExtensionStmt)
+	c.Extname = m.Extname
+	c.IfNotExists = m.IfNotExists
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateFdwStmt(m *pg.CreateFdwStmt) *pg.CreateFdwStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateFdwStmt)
+	c.Fdwname = m.Fdwname
+	if m.FuncOptions != nil {
+		c.FuncOptions = make([]*pg.Node, len(m.FuncOptions))
+		for i, x := range m.FuncOptions {
+			c.FuncOptions[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateForeignServerStmt(m *pg.CreateForeignServerStmt) *pg.CreateForeignServerStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateForeignServerStmt)
+	c.Servername = m.Servername
+	c.Servertype = m.Servertype
+	c.Version = m.Version
+	c.Fdwname = m.Fdwname
+	c.IfNotExists = m.IfNotExists
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateForeignTableStmt(m *pg.CreateForeignTableStmt) *pg.CreateForeignTableStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateForeignTableStmt)
+	c.BaseStmt = cloneCreateStmt(m.BaseStmt)
+	c.Servername = m.Servername
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateFunctionStmt(m *pg.CreateFunctionStmt) *pg.CreateFunctionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateFunctionStmt)
+	c.IsProcedure = m.IsProcedure
+	c.Replace = m.Replace
+	if m.Funcname != nil {
+		c.Funcname = make([]*pg.Node, len(m.Funcname))
+		for i, x := range m.Funcname {
+			c.Funcname[i] = cloneNode(x)
+		}
+	}
+	if m.Parameters != nil {
+		c.Parameters = make([]*pg.Node, len(m.Parameters))
+		for i, x := range m.Parameters {
+			c.Parameters[i] = cloneNode(x)
+		}
+	}
+	c.ReturnType = cloneTypeName(m.ReturnType)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.SqlBody = cloneNode(m.SqlBody)
+	return c
+}
+
+func cloneCreateOpClassItem(m *pg.CreateOpClassItem) *pg.CreateOpClassItem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateOpClassItem)
+	c.Itemtype = m.Itemtype
+	c.Name = cloneObjectWithArgs(m.Name)
+	c.Number = m.Number
+	if m.OrderFamily != nil {
+		c.OrderFamily = make([]*pg.Node, len(m.OrderFamily))
+		for i, x := range m.OrderFamily {
+			c.OrderFamily[i] = cloneNode(x)
+		}
+	}
+	if m.ClassArgs != nil {
+		c.ClassArgs = make([]*pg.Node, len(m.ClassArgs))
+		for i, x := range m.ClassArgs {
+			c.ClassArgs[i] = cloneNode(x)
+		}
+	}
+	c.Storedtype = cloneTypeName(m.Storedtype)
+	return c
+}
+
+func cloneCreateOpClassStmt(m *pg.CreateOpClassStmt) *pg.CreateOpClassStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateOpClassStmt)
+	if m.Opclassname != nil {
+		c.Opclassname = make([]*pg.Node, len(m.Opclassname))
+		for i, x := range m.Opclassname {
+			c.Opclassname[i] = cloneNode(x)
+		}
+	}
+	if m.Opfamilyname != nil {
+		c.Opfamilyname = make([]*pg.Node, len(m.Opfamilyname))
+		for i, x := range m.Opfamilyname {
+			c.Opfamilyname[i] = cloneNode(x)
+		}
+	}
+	c.Amname = m.Amname
+	c.Datatype = cloneTypeName(m.Datatype)
+	if m.Items != nil {
+		c.Items = make([]*pg.Node, len(m.Items))
+		for i, x := range m.Items {
+			c.Items[i] = cloneNode(x)
+		}
+	}
+	c.IsDefault = m.IsDefault
+	return c
+}
+
+func cloneCreateOpFamilyStmt(m *pg.CreateOpFamilyStmt) *pg.CreateOpFamilyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateOpFamilyStmt)
+	if m.Opfamilyname != nil {
+		c.Opfamilyname = make([]*pg.Node, len(m.Opfamilyname))
+		for i, x := range m.Opfamilyname {
+			c.Opfamilyname[i] = cloneNode(x)
+		}
+	}
+	c.Amname = m.Amname
+	return c
+}
+
+func cloneCreatePLangStmt(m *pg.CreatePLangStmt) *pg.CreatePLangStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreatePLangStmt)
+	c.Replace = m.Replace
+	c.Plname = m.Plname
+	if m.Plhandler != nil {
+		c.Plhandler = make([]*pg.Node, len(m.Plhandler))
+		for i, x := range m.Plhandler {
+			c.Plhandler[i] = cloneNode(x)
+		}
+	}
+	if m.Plinline != nil {
+		c.Plinline = make([]*pg.Node, len(m.Plinline))
+		for i, x := range m.Plinline {
+			c.Plinline[i] = cloneNode(x)
+		}
+	}
+	if m.Plvalidator != nil {
+		c.Plvalidator = make([]*pg.Node, len(m.Plvalidator))
+		for i, x := range m.Plvalidator {
+			c.Plvalidator[i] = cloneNode(x)
+		}
+	}
+	c.Pltrusted = m.Pltrusted
+	return c
+}
+
+func cloneCreatePolicyStmt(m *pg.CreatePolicyStmt) *pg.CreatePolicyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreatePolicyStmt)
+	c.PolicyName = m.PolicyName
+	c.Table = cloneRangeVar(m.Table)
+	c.CmdName = m.CmdName
+	c.Permissive = m.Permissive
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.Qual = cloneNode(m.Qual)
+	c.WithCheck = cloneNode(m.WithCheck)
+	return c
+}
+
+func cloneCreatePublicationStmt(m *pg.CreatePublicationStmt) *pg.CreatePublicationStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreatePublicationStmt)
+	c.Pubname = m.Pubname
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	if m.Pubobjects != nil {
+		c.Pubobjects = make([]*pg.Node, len(m.Pubobjects))
+		for i, x := range m.Pubobjects {
+			c.Pubobjects[i] = cloneNode(x)
+		}
+	}
+	c.ForAllTables = m.ForAllTables
+	return c
+}
+
+func cloneCreateRangeStmt(m *pg.CreateRangeStmt) *pg.CreateRangeStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateRangeStmt)
+	if m.TypeName != nil {
+		c.TypeName = make([]*pg.Node, len(m.TypeName))
+		for i, x := range m.TypeName {
+			c.TypeName[i] = cloneNode(x)
+		}
+	}
+	if m.Params != nil {
+		c.Params = make([]*pg.Node, len(m.Params))
+		for i, x := range m.Params {
+			c.Params[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateRoleStmt(m *pg.CreateRoleStmt) *pg.CreateRoleStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateRoleStmt)
+	c.StmtType = m.StmtType
+	c.Role = m.Role
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateSchemaStmt(m *pg.CreateSchemaStmt) *pg.CreateSchemaStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateSchemaStmt)
+	c.Schemaname = m.Schemaname
+	c.Authrole = cloneRoleSpec(m.Authrole)
+	if m.SchemaElts != nil {
+		c.SchemaElts = make([]*pg.Node, len(m.SchemaElts))
+		for i, x := range m.SchemaElts {
+			c.SchemaElts[i] = cloneNode(x)
+		}
+	}
+	c.IfNotExists = m.IfNotExists
+	return c
+}
+
+func cloneCreateSeqStmt(m *pg.CreateSeqStmt) *pg.CreateSeqStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateSeqStmt)
+	c.Sequence = cloneRangeVar(m.Sequence)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.OwnerId = m.OwnerId
+	c.ForIdentity = m.ForIdentity
+	c.IfNotExists = m.IfNotExists
+	return c
+}
+
+func cloneCreateStatsStmt(m *pg.CreateStatsStmt) *pg.CreateStatsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateStatsStmt)
+	if m.Defnames != nil {
+		c.Defnames = make([]*pg.Node, len(m.Defnames))
+		for i, x := range m.Defnames {
+			c.Defnames[i] = cloneNode(x)
+		}
+	}
+	if m.StatTypes != nil {
+		c.StatTypes = make([]*pg.Node, len(m.StatTypes))
+		for i, x := range m.StatTypes {
+			c.StatTypes[i] = cloneNode(x)
+		}
+	}
+	if m.Exprs != nil {
+		c.Exprs = make([]*pg.Node, len(m.Exprs))
+		for i, x := range m.Exprs {
+			c.Exprs[i] = cloneNode(x)
+		}
+	}
+	if m.Relations != nil {
+		c.Relations = make([]*pg.Node, len(m.Relations))
+		for i, x := range m.Relations {
+			c.Relations[i] = cloneNode(x)
+		}
+	}
+	c.Stxcomment = m.Stxcomment
+	c.Transformed = m.Transformed
+	c.IfNotExists = m.IfNotExists
+	return c
+}
+
+func cloneCreateStmt(m *pg.CreateStmt) *pg.CreateStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.TableElts != nil {
+		c.TableElts = make([]*pg.Node, len(m.TableElts))
+		for i, x := range m.TableElts {
+			c.TableElts[i] = cloneNode(x)
+		}
+	}
+	if m.InhRelations != nil {
+		c.InhRelations = make([]*pg.Node, len(m.InhRelations))
+		for i, x := range m.InhRelations {
+			c.InhRelations[i] = cloneNode(x)
+		}
+	}
+	c.Partbound = clonePartitionBoundSpec(m.Partbound)
+	c.Partspec = clonePartitionSpec(m.Partspec)
+	c.OfTypename = cloneTypeName(m.OfTypename)
+	if m.Constraints != nil {
+		c.Constraints = make([]*pg.Node, len(m.Constraints))
+		for i, x := range m.Constraints {
+			c.Constraints[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.Oncommit = m.Oncommit
+	c.Tablespacename = m.Tablespacename
+	c.AccessMethod = m.AccessMethod
+	c.IfNotExists = m.IfNotExists
+	return c
+}
+
+func cloneCreateSubscriptionStmt(m *pg.CreateSubscriptionStmt) *pg.CreateSubscriptionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateSubscriptionStmt)
+	c.Subname = m.Subname
+	c.Conninfo = m.Conninfo
+	if m.Publication != nil {
+		c.Publication = make([]*pg.Node, len(m.Publication))
+		for i, x := range m.Publication {
+			c.Publication[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.ConninfoLocation = m.ConninfoLocation
+	return c
+}
+
+func cloneCreateTableAsStmt(m *pg.CreateTableAsStmt) *pg.CreateTableAsStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateTableAsStmt)
+	c.Query = cloneNode(m.Query)
+	c.Into = cloneIntoClause(m.Into)
+	c.Objtype = m.Objtype
+	c.IsSelectInto = m.IsSelectInto
+	c.IfNotExists = m.IfNotExists
+	return c
+}
+
+func cloneCreateTableSpaceStmt(m *pg.CreateTableSpaceStmt) *pg.CreateTableSpaceStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateTableSpaceStmt)
+	c.Tablespacename = m.Tablespacename
+	c.Owner = cloneRoleSpec(m.Owner)
+	c.Location = m.Location
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreateTransformStmt(m *pg.CreateTransformStmt) *pg.CreateTransformStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateTransformStmt)
+	c.Replace = m.Replace
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Lang = m.Lang
+	c.Fromsql = cloneObjectWithArgs(m.Fromsql)
+	c.Tosql = cloneObjectWithArgs(m.Tosql)
+	return c
+}
+
+func cloneCreateTrigStmt(m *pg.CreateTrigStmt) *pg.CreateTrigStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateTrigStmt)
+	c.Replace = m.Replace
+	c.Isconstraint = m.Isconstraint
+	c.Trigname = m.Trigname
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.Funcname != nil {
+		c.Funcname = make([]*pg.Node, len(m.Funcname))
+		for i, x := range m.Funcname {
+			c.Funcname[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Row = m.Row
+	c.Timing = m.Timing
+	c.Events = m.Events
+	if m.Columns != nil {
+		c.Columns = make([]*pg.Node, len(m.Columns))
+		for i, x := range m.Columns {
+			c.Columns[i] = cloneNode(x)
+		}
+	}
+	c.WhenClause = cloneNode(m.WhenClause)
+	if m.TransitionRels != nil {
+		c.TransitionRels = make([]*pg.Node, len(m.TransitionRels))
+		for i, x := range m.TransitionRels {
+			c.TransitionRels[i] = cloneNode(x)
+		}
+	}
+	c.Deferrable = m.Deferrable
+	c.Initdeferred = m.Initdeferred
+	c.Constrrel = cloneRangeVar(m.Constrrel)
+	return c
+}
+
+func cloneCreateUserMappingStmt(m *pg.CreateUserMappingStmt) *pg.CreateUserMappingStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreateUserMappingStmt)
+	c.User = cloneRoleSpec(m.User)
+	c.Servername = m.Servername
+	c.IfNotExists = m.IfNotExists
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCreatedbStmt(m *pg.CreatedbStmt) *pg.CreatedbStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CreatedbStmt)
+	c.Dbname = m.Dbname
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneCurrentOfExpr(m *pg.CurrentOfExpr) *pg.CurrentOfExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.CurrentOfExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Cvarno = m.Cvarno
+	c.CursorName = m.CursorName
+	c.CursorParam = m.CursorParam
+	return c
+}
+
+func cloneDeallocateStmt(m *pg.DeallocateStmt) *pg.DeallocateStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DeallocateStmt)
+	c.Name = m.Name
+	c.Isall = m.Isall
+	c.Location = m.Location
+	return c
+}
+
+func cloneDeclareCursorStmt(m *pg.DeclareCursorStmt) *pg.DeclareCursorStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DeclareCursorStmt)
+	c.Portalname = m.Portalname
+	c.Options = m.Options
+	c.Query = cloneNode(m.Query)
+	return c
+}
+
+func cloneDefElem(m *pg.DefElem) *pg.DefElem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DefElem)
+	c.Defnamespace = m.Defnamespace
+	c.Defname = m.Defname
+	c.Arg = cloneNode(m.Arg)
+	c.Defaction = m.Defaction
+	c.Location = m.Location
+	c.ArgLocation = m.ArgLocation
+	return c
+}
+
+func cloneDefineStmt(m *pg.DefineStmt) *pg.DefineStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DefineStmt)
+	c.Kind = m.Kind
+	c.Oldstyle = m.Oldstyle
+	if m.Defnames != nil {
+		c.Defnames = make([]*pg.Node, len(m.Defnames))
+		for i, x := range m.Defnames {
+			c.Defnames[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	if m.Definition != nil {
+		c.Definition = make([]*pg.Node, len(m.Definition))
+		for i, x := range m.Definition {
+			c.Definition[i] = cloneNode(x)
+		}
+	}
+	c.IfNotExists = m.IfNotExists
+	c.Replace = m.Replace
+	return c
+}
+
+func cloneDeleteStmt(m *pg.DeleteStmt) *pg.DeleteStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DeleteStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.UsingClause != nil {
+		c.UsingClause = make([]*pg.Node, len(m.UsingClause))
+		for i, x := range m.UsingClause {
+			c.UsingClause[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	if m.ReturningList != nil {
+		c.ReturningList = make([]*pg.Node, len(m.ReturningList))
+		for i, x := range m.ReturningList {
+			c.ReturningList[i] = cloneNode(x)
+		}
+	}
+	c.WithClause = cloneWithClause(m.WithClause)
+	return c
+}
+
+func cloneDiscardStmt(m *pg.DiscardStmt) *pg.DiscardStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DiscardStmt)
+	c.Target = m.Target
+	return c
+}
+
+func cloneDistinctExpr(m *pg.DistinctExpr) *pg.DistinctExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DistinctExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Opno = m.Opno
+	c.Opresulttype = m.Opresulttype
+	c.Opretset = m.Opretset
+	c.Opcollid = m.Opcollid
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneDoStmt(m *pg.DoStmt) *pg.DoStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DoStmt)
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneDropOwnedStmt(m *pg.DropOwnedStmt) *pg.DropOwnedStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropOwnedStmt)
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.Behavior = m.Behavior
+	return c
+}
+
+func cloneDropRoleStmt(m *pg.DropRoleStmt) *pg.DropRoleStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropRoleStmt)
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneDropStmt(m *pg.DropStmt) *pg.DropStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropStmt)
+	if m.Objects != nil {
+		c.Objects = make([]*pg.Node, len(m.Objects))
+		for i, x := range m.Objects {
+			c.Objects[i] = cloneNode(x)
+		}
+	}
+	c.RemoveType = m.RemoveType
+	c.Behavior = m.Behavior
+	c.MissingOk = m.MissingOk
+	c.Concurrent = m.Concurrent
+	return c
+}
+
+func cloneDropSubscriptionStmt(m *pg.DropSubscriptionStmt) *pg.DropSubscriptionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropSubscriptionStmt)
+	c.Subname = m.Subname
+	c.MissingOk = m.MissingOk
+	c.Behavior = m.Behavior
+	return c
+}
+
+func cloneDropTableSpaceStmt(m *pg.DropTableSpaceStmt) *pg.DropTableSpaceStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropTableSpaceStmt)
+	c.Tablespacename = m.Tablespacename
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneDropUserMappingStmt(m *pg.DropUserMappingStmt) *pg.DropUserMappingStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropUserMappingStmt)
+	c.User = cloneRoleSpec(m.User)
+	c.Servername = m.Servername
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneDropdbStmt(m *pg.DropdbStmt) *pg.DropdbStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.DropdbStmt)
+	c.Dbname = m.Dbname
+	c.MissingOk = m.MissingOk
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneExecuteStmt(m *pg.ExecuteStmt) *pg.ExecuteStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ExecuteStmt)
+	c.Name = m.Name
+	if m.Params != nil {
+		c.Params = make([]*pg.Node, len(m.Params))
+		for i, x := range m.Params {
+			c.Params[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneExplainStmt(m *pg.ExplainStmt) *pg.ExplainStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ExplainStmt)
+	c.Query = cloneNode(m.Query)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneFetchStmt(m *pg.FetchStmt) *pg.FetchStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FetchStmt)
+	c.Direction = m.Direction
+	c.HowMany = m.HowMany
+	c.Portalname = m.Portalname
+	c.Ismove = m.Ismove
+	return c
+}
+
+func cloneFieldSelect(m *pg.FieldSelect) *pg.FieldSelect {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FieldSelect)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Fieldnum = m.Fieldnum
+	c.Resulttype = m.Resulttype
+	c.Resulttypmod = m.Resulttypmod
+	c.Resultcollid = m.Resultcollid
+	return c
+}
+
+func cloneFieldStore(m *pg.FieldStore) *pg.FieldStore {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FieldStore)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	if m.Newvals != nil {
+		c.Newvals = make([]*pg.Node, len(m.Newvals))
+		for i, x := range m.Newvals {
+			c.Newvals[i] = cloneNode(x)
+		}
+	}
+	if m.Fieldnums != nil {
+		c.Fieldnums = make([]*pg.Node, len(m.Fieldnums))
+		for i, x := range m.Fieldnums {
+			c.Fieldnums[i] = cloneNode(x)
+		}
+	}
+	c.Resulttype = m.Resulttype
+	return c
+}
+
+func cloneFloat(m *pg.Float) *pg.Float {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Float)
+	c.Fval = m.Fval
+	return c
+}
+
+func cloneFromExpr(m *pg.FromExpr) *pg.FromExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FromExpr)
+	if m.Fromlist != nil {
+		c.Fromlist = make([]*pg.Node, len(m.Fromlist))
+		for i, x := range m.Fromlist {
+			c.Fromlist[i] = cloneNode(x)
+		}
+	}
+	c.Quals = cloneNode(m.Quals)
+	return c
+}
+
+func cloneFuncCall(m *pg.FuncCall) *pg.FuncCall {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FuncCall)
+	if m.Funcname != nil {
+		c.Funcname = make([]*pg.Node, len(m.Funcname))
+		for i, x := range m.Funcname {
+			c.Funcname[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	if m.AggOrder != nil {
+		c.AggOrder = make([]*pg.Node, len(m.AggOrder))
+		for i, x := range m.AggOrder {
+			c.AggOrder[i] = cloneNode(x)
+		}
+	}
+	c.AggFilter = cloneNode(m.AggFilter)
+	c.Over = cloneWindowDef(m.Over)
+	c.AggWithinGroup = m.AggWithinGroup
+	c.AggStar = m.AggStar
+	c.AggDistinct = m.AggDistinct
+	c.FuncVariadic = m.FuncVariadic
+	c.Funcformat = m.Funcformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneFuncExpr(m *pg.FuncExpr) *pg.FuncExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FuncExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Funcid = m.Funcid
+	c.Funcresulttype = m.Funcresulttype
+	c.Funcretset = m.Funcretset
+	c.Funcvariadic = m.Funcvariadic
+	c.Funcformat = m.Funcformat
+	c.Funccollid = m.Funccollid
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneFunctionParameter(m *pg.FunctionParameter) *pg.FunctionParameter {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.FunctionParameter)
+	c.Name = m.Name
+	c.ArgType = cloneTypeName(m.ArgType)
+	c.Mode = m.Mode
+	c.Defexpr = cloneNode(m.Defexpr)
+	return c
+}
+
+func cloneGrantRoleStmt(m *pg.GrantRoleStmt) *pg.GrantRoleStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.GrantRoleStmt)
+	if m.GrantedRoles != nil {
+		c.GrantedRoles = make([]*pg.Node, len(m.GrantedRoles))
+		for i, x := range m.GrantedRoles {
+			c.GrantedRoles[i] = cloneNode(x)
+		}
+	}
+	if m.GranteeRoles != nil {
+		c.GranteeRoles = make([]*pg.Node, len(m.GranteeRoles))
+		for i, x := range m.GranteeRoles {
+			c.GranteeRoles[i] = cloneNode(x)
+		}
+	}
+	c.IsGrant = m.IsGrant
+	if m.Opt != nil {
+		c.Opt = make([]*pg.Node, len(m.Opt))
+		for i, x := range m.Opt {
+			c.Opt[i] = cloneNode(x)
+		}
+	}
+	c.Grantor = cloneRoleSpec(m.Grantor)
+	c.Behavior = m.Behavior
+	return c
+}
+
+func cloneGrantStmt(m *pg.GrantStmt) *pg.GrantStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.GrantStmt)
+	c.IsGrant = m.IsGrant
+	c.Targtype = m.Targtype
+	c.Objtype = m.Objtype
+	if m.Objects != nil {
+		c.Objects = make([]*pg.Node, len(m.Objects))
+		for i, x := range m.Objects {
+			c.Objects[i] = cloneNode(x)
+		}
+	}
+	if m.Privileges != nil {
+		c.Privileges = make([]*pg.Node, len(m.Privileges))
+		for i, x := range m.Privileges {
+			c.Privileges[i] = cloneNode(x)
+		}
+	}
+	if m.Grantees != nil {
+		c.Grantees = make([]*pg.Node, len(m.Grantees))
+		for i, x := range m.Grantees {
+			c.Grantees[i] = cloneNode(x)
+		}
+	}
+	c.GrantOption = m.GrantOption
+	c.Grantor = cloneRoleSpec(m.Grantor)
+	c.Behavior = m.Behavior
+	return c
+}
+
+func cloneGroupingFunc(m *pg.GroupingFunc) *pg.GroupingFunc {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.GroupingFunc)
+	c.Xpr = cloneNode(m.Xpr)
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	if m.Refs != nil {
+		c.Refs = make([]*pg.Node, len(m.Refs))
+		for i, x := range m.Refs {
+			c.Refs[i] = cloneNode(x)
+		}
+	}
+	c.Agglevelsup = m.Agglevelsup
+	c.Location = m.Location
+	return c
+}
+
+func cloneGroupingSet(m *pg.GroupingSet) *pg.GroupingSet {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.GroupingSet)
+	c.Kind = m.Kind
+	if m.Content != nil {
+		c.Content = make([]*pg.Node, len(m.Content))
+		for i, x := range m.Content {
+			c.Content[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneImportForeignSchemaStmt(m *pg.ImportForeignSchemaStmt) *pg.ImportForeignSchemaStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ImportForeignSchemaStmt)
+	c.ServerName = m.ServerName
+	c.RemoteSchema = m.RemoteSchema
+	c.LocalSchema = m.LocalSchema
+	c.ListType = m.ListType
+	if m.TableList != nil {
+		c.TableList = make([]*pg.Node, len(m.TableList))
+		for i, x := range m.TableList {
+			c.TableList[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneIndexElem(m *pg.IndexElem) *pg.IndexElem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.IndexElem)
+	c.Name = m.Name
+	c.Expr = cloneNode(m.Expr)
+	c.Indexcolname = m.Indexcolname
+	if m.Collation != nil {
+		c.Collation = make([]*pg.Node, len(m.Collation))
+		for i, x := range m.Collation {
+			c.Collation[i] = cloneNode(x)
+		}
+	}
+	if m.Opclass != nil {
+		c.Opclass = make([]*pg.Node, len(m.Opclass))
+		for i, x := range m.Opclass {
+			c.Opclass[i] = cloneNode(x)
+		}
+	}
+	if m.Opclassopts != nil {
+		c.Opclassopts = make([]*pg.Node, len(m.Opclassopts))
+		for i, x := range m.Opclassopts {
+			c.Opclassopts[i] = cloneNode(x)
+		}
+	}
+	c.Ordering = m.Ordering
+	c.NullsOrdering = m.NullsOrdering
+	return c
+}
+
+func cloneIndexStmt(m *pg.IndexStmt) *pg.IndexStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.IndexStmt)
+	c.Idxname = m.Idxname
+	c.Relation = cloneRangeVar(m.Relation)
+	c.AccessMethod = m.AccessMethod
+	c.TableSpace = m.TableSpace
+	if m.IndexParams != nil {
+		c.IndexParams = make([]*pg.Node, len(m.IndexParams))
+		for i, x := range m.IndexParams {
+			c.IndexParams[i] = cloneNode(x)
+		}
+	}
+	if m.IndexIncludingParams != nil {
+		c.IndexIncludingParams = make([]*pg.Node, len(m.IndexIncludingParams))
+		for i, x := range m.IndexIncludingParams {
+			c.IndexIncludingParams[i] = cloneNode(x)
+		}
+	}
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	if m.ExcludeOpNames != nil {
+		c.ExcludeOpNames = make([]*pg.Node, len(m.ExcludeOpNames))
+		for i, x := range m.ExcludeOpNames {
+			c.ExcludeOpNames[i] = cloneNode(x)
+		}
+	}
+	c.Idxcomment = m.Idxcomment
+	c.IndexOid = m.IndexOid
+	c.OldNumber = m.OldNumber
+	c.OldCreateSubid = m.OldCreateSubid
+	c.OldFirstRelfilelocatorSubid = m.OldFirstRelfilelocatorSubid
+	c.Unique = m.Unique
+	c.NullsNotDistinct = m.NullsNotDistinct
+	c.Primary = m.Primary
+	c.Isconstraint = m.Isconstraint
+	c.Deferrable = m.Deferrable
+	c.Initdeferred = m.Initdeferred
+	c.Transformed = m.Transformed
+	c.Concurrent = m.Concurrent
+	c.IfNotExists = m.IfNotExists
+	c.ResetDefaultTblspc = m.ResetDefaultTblspc
+	return c
+}
+
+func cloneInferClause(m *pg.InferClause) *pg.InferClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.InferClause)
+	if m.IndexElems != nil {
+		c.IndexElems = make([]*pg.Node, len(m.IndexElems))
+		for i, x := range m.IndexElems {
+			c.IndexElems[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	c.Conname = m.Conname
+	c.Location = m.Location
+	return c
+}
+
+func cloneInferenceElem(m *pg.InferenceElem) *pg.InferenceElem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.InferenceElem)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Expr = cloneNode(m.Expr)
+	c.Infercollid = m.Infercollid
+	c.Inferopclass = m.Inferopclass
+	return c
+}
+
+func cloneInlineCodeBlock(m *pg.InlineCodeBlock) *pg.InlineCodeBlock {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.InlineCodeBlock)
+	c.SourceText = m.SourceText
+	c.LangOid = m.LangOid
+	c.LangIsTrusted = m.LangIsTrusted
+	c.Atomic = m.Atomic
+	return c
+}
+
+func cloneInsertStmt(m *pg.InsertStmt) *pg.InsertStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.InsertStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.Cols != nil {
+		c.Cols = make([]*pg.Node, len(m.Cols))
+		for i, x := range m.Cols {
+			c.Cols[i] = cloneNode(x)
+		}
+	}
+	c.SelectStmt = cloneNode(m.SelectStmt)
+	c.OnConflictClause = cloneOnConflictClause(m.OnConflictClause)
+	if m.ReturningList != nil {
+		c.ReturningList = make([]*pg.Node, len(m.ReturningList))
+		for i, x := range m.ReturningList {
+			c.ReturningList[i] = cloneNode(x)
+		}
+	}
+	c.WithClause = cloneWithClause(m.WithClause)
+	c.Override = m.Override
+	return c
+}
+
+func cloneIntList(m *pg.IntList) *pg.IntList {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.IntList)
+	if m.Items != nil {
+		c.Items = make([]*pg.Node, len(m.Items))
+		for i, x := range m.Items {
+			c.Items[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneInteger(m *pg.Integer) *pg.Integer {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Integer)
+	c.Ival = m.Ival
+	return c
+}
+
+func cloneIntoClause(m *pg.IntoClause) *pg.IntoClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.IntoClause)
+	c.Rel = cloneRangeVar(m.Rel)
+	if m.ColNames != nil {
+		c.ColNames = make([]*pg.Node, len(m.ColNames))
+		for i, x := range m.ColNames {
+			c.ColNames[i] = cloneNode(x)
+		}
+	}
+	c.AccessMethod = m.AccessMethod
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.OnCommit = m.OnCommit
+	c.TableSpaceName = m.TableSpaceName
+	c.ViewQuery = cloneNode(m.ViewQuery)
+	c.SkipData = m.SkipData
+	return c
+}
+
+func cloneJoinExpr(m *pg.JoinExpr) *pg.JoinExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JoinExpr)
+	c.Jointype = m.Jointype
+	c.IsNatural = m.IsNatural
+	c.Larg = cloneNode(m.Larg)
+	c.Rarg = cloneNode(m.Rarg)
+	if m.UsingClause != nil {
+		c.UsingClause = make([]*pg.Node, len(m.UsingClause))
+		for i, x := range m.UsingClause {
+			c.UsingClause[i] = cloneNode(x)
+		}
+	}
+	c.JoinUsingAlias = cloneAlias(m.JoinUsingAlias)
+	c.Quals = cloneNode(m.Quals)
+	c.Alias = cloneAlias(m.Alias)
+	c.Rtindex = m.Rtindex
+	return c
+}
+
+func cloneJsonAggConstructor(m *pg.JsonAggConstructor) *pg.JsonAggConstructor {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonAggConstructor)
+	c.Output = cloneJsonOutput(m.Output)
+	c.AggFilter = cloneNode(m.AggFilter)
+	if m.AggOrder != nil {
+		c.AggOrder = make([]*pg.Node, len(m.AggOrder))
+		for i, x := range m.AggOrder {
+			c.AggOrder[i] = cloneNode(x)
+		}
+	}
+	c.Over = cloneWindowDef(m.Over)
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonArgument(m *pg.JsonArgument) *pg.JsonArgument {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonArgument)
+	c.Val = cloneJsonValueExpr(m.Val)
+	c.Name = m.Name
+	return c
+}
+
+func cloneJsonArrayAgg(m *pg.JsonArrayAgg) *pg.JsonArrayAgg {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonArrayAgg)
+	c.Constructor = cloneJsonAggConstructor(m.Constructor)
+	c.Arg = cloneJsonValueExpr(m.Arg)
+	c.AbsentOnNull = m.AbsentOnNull
+	return c
+}
+
+func cloneJsonArrayConstructor(m *pg.JsonArrayConstructor) *pg.JsonArrayConstructor {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonArrayConstructor)
+	if m.Exprs != nil {
+		c.Exprs = make([]*pg.Node, len(m.Exprs))
+		for i, x := range m.Exprs {
+			c.Exprs[i] = cloneNode(x)
+		}
+	}
+	c.Output = cloneJsonOutput(m.Output)
+	c.AbsentOnNull = m.AbsentOnNull
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonArrayQueryConstructor(m *pg.JsonArrayQueryConstructor) *pg.JsonArrayQueryConstructor {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonArrayQueryConstructor)
+	c.Query = cloneNode(m.Query)
+	c.Output = cloneJsonOutput(m.Output)
+	c.Format = cloneJsonFormat(m.Format)
+	c.AbsentOnNull = m.AbsentOnNull
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonBehavior(m *pg.JsonBehavior) *pg.JsonBehavior {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonBehavior)
+	c.Btype = m.Btype
+	c.Expr = cloneNode(m.Expr)
+	c.Coerce = m.Coerce
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonConstructorExpr(m *pg.JsonConstructorExpr) *pg.JsonConstructorExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonConstructorExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Type = m.Type
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Func = cloneNode(m.Func)
+	c.Coercion = cloneNode(m.Coercion)
+	c.Returning = cloneJsonReturning(m.Returning)
+	c.AbsentOnNull = m.AbsentOnNull
+	c.Unique = m.Unique
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonExpr(m *pg.JsonExpr) *pg.JsonExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Op = m.Op
+	c.ColumnName = m.ColumnName
+	c.FormattedExpr = cloneNode(m.FormattedExpr)
+	c.Format = cloneJsonFormat(m.Format)
+	c.PathSpec = cloneNode(m.PathSpec)
+	c.Returning = cloneJsonReturning(m.Returning)
+	if m.PassingNames != nil {
+		c.PassingNames = make([]*pg.Node, len(m.PassingNames))
+		for i, x := range m.PassingNames {
+			c.PassingNames[i] = cloneNode(x)
+		}
+	}
+	if m.PassingValues != nil {
+		c.PassingValues = make([]*pg.Node, len(m.PassingValues))
+		for i, x := range m.PassingValues {
+			c.PassingValues[i] = cloneNode(x)
+		}
+	}
+	c.OnEmpty = cloneJsonBehavior(m.OnEmpty)
+	c.OnError = cloneJsonBehavior(m.OnError)
+	c.UseIoCoercion = m.UseIoCoercion
+	c.UseJsonCoercion = m.UseJsonCoercion
+	c.Wrapper = m.Wrapper
+	c.OmitQuotes = m.OmitQuotes
+	c.Collation = m.Collation
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonFormat(m *pg.JsonFormat) *pg.JsonFormat {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonFormat)
+	c.FormatType = m.FormatType
+	c.Encoding = m.Encoding
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonFuncExpr(m *pg.JsonFuncExpr) *pg.JsonFuncExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonFuncExpr)
+	c.Op = m.Op
+	c.ColumnName = m.ColumnName
+	c.ContextItem = cloneJsonValueExpr(m.ContextItem)
+	c.Pathspec = cloneNode(m.Pathspec)
+	if m.Passing != nil {
+		c.Passing = make([]*pg.Node, len(m.Passing))
+		for i, x := range m.Passing {
+			c.Passing[i] = cloneNode(x)
+		}
+	}
+	c.Output = cloneJsonOutput(m.Output)
+	c.OnEmpty = cloneJsonBehavior(m.OnEmpty)
+	c.OnError = cloneJsonBehavior(m.OnError)
+	c.Wrapper = m.Wrapper
+	c.Quotes = m.Quotes
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonIsPredicate(m *pg.JsonIsPredicate) *pg.JsonIsPredicate {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonIsPredicate)
+	c.Expr = cloneNode(m.Expr)
+	c.Format = cloneJsonFormat(m.Format)
+	c.ItemType = m.ItemType
+	c.UniqueKeys = m.UniqueKeys
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonKeyValue(m *pg.JsonKeyValue) *pg.JsonKeyValue {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonKeyValue)
+	c.Key = cloneNode(m.Key)
+	c.Value = cloneJsonValueExpr(m.Value)
+	return c
+}
+
+func cloneJsonObjectAgg(m *pg.JsonObjectAgg) *pg.JsonObjectAgg {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonObjectAgg)
+	c.Constructor = cloneJsonAggConstructor(m.Constructor)
+	c.Arg = cloneJsonKeyValue(m.Arg)
+	c.AbsentOnNull = m.AbsentOnNull
+	c.Unique = m.Unique
+	return c
+}
+
+func cloneJsonObjectConstructor(m *pg.JsonObjectConstructor) *pg.JsonObjectConstructor {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonObjectConstructor)
+	if m.Exprs != nil {
+		c.Exprs = make([]*pg.Node, len(m.Exprs))
+		for i, x := range m.Exprs {
+			c.Exprs[i] = cloneNode(x)
+		}
+	}
+	c.Output = cloneJsonOutput(m.Output)
+	c.AbsentOnNull = m.AbsentOnNull
+	c.Unique = m.Unique
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonOutput(m *pg.JsonOutput) *pg.JsonOutput {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonOutput)
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Returning = cloneJsonReturning(m.Returning)
+	return c
+}
+
+func cloneJsonParseExpr(m *pg.JsonParseExpr) *pg.JsonParseExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonParseExpr)
+	c.Expr = cloneJsonValueExpr(m.Expr)
+	c.Output = cloneJsonOutput(m.Output)
+	c.UniqueKeys = m.UniqueKeys
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonReturning(m *pg.JsonReturning) *pg.JsonReturning {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonReturning)
+	c.Format = cloneJsonFormat(m.Format)
+	c.Typid = m.Typid
+	c.Typmod = m.Typmod
+	return c
+}
+
+func cloneJsonScalarExpr(m *pg.JsonScalarExpr) *pg.JsonScalarExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonScalarExpr)
+	c.Expr = cloneNode(m.Expr)
+	c.Output = cloneJsonOutput(m.Output)
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonSerializeExpr(m *pg.JsonSerializeExpr) *pg.JsonSerializeExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonSerializeExpr)
+	c.Expr = cloneJsonValueExpr(m.Expr)
+	c.Output = cloneJsonOutput(m.Output)
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonTable(m *pg.JsonTable) *pg.JsonTable {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTable)
+	c.ContextItem = cloneJsonValueExpr(m.ContextItem)
+	c.Pathspec = cloneJsonTablePathSpec(m.Pathspec)
+	if m.Passing != nil {
+		c.Passing = make([]*pg.Node, len(m.Passing))
+		for i, x := range m.Passing {
+			c.Passing[i] = cloneNode(x)
+		}
+	}
+	if m.Columns != nil {
+		c.Columns = make([]*pg.Node, len(m.Columns))
+		for i, x := range m.Columns {
+			c.Columns[i] = cloneNode(x)
+		}
+	}
+	c.OnError = cloneJsonBehavior(m.OnError)
+	c.Alias = cloneAlias(m.Alias)
+	c.Lateral = m.Lateral
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonTableColumn(m *pg.JsonTableColumn) *pg.JsonTableColumn {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTableColumn)
+	c.Coltype = m.Coltype
+	c.Name = m.Name
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Pathspec = cloneJsonTablePathSpec(m.Pathspec)
+	c.Format = cloneJsonFormat(m.Format)
+	c.Wrapper = m.Wrapper
+	c.Quotes = m.Quotes
+	if m.Columns != nil {
+		c.Columns = make([]*pg.Node, len(m.Columns))
+		for i, x := range m.Columns {
+			c.Columns[i] = cloneNode(x)
+		}
+	}
+	c.OnEmpty = cloneJsonBehavior(m.OnEmpty)
+	c.OnError = cloneJsonBehavior(m.OnError)
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonTablePath(m *pg.JsonTablePath) *pg.JsonTablePath {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTablePath)
+	c.Name = m.Name
+	return c
+}
+
+func cloneJsonTablePathScan(m *pg.JsonTablePathScan) *pg.JsonTablePathScan {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTablePathScan)
+	c.Plan = cloneNode(m.Plan)
+	c.Path = cloneJsonTablePath(m.Path)
+	c.ErrorOnError = m.ErrorOnError
+	c.Child = cloneNode(m.Child)
+	c.ColMin = m.ColMin
+	c.ColMax = m.ColMax
+	return c
+}
+
+func cloneJsonTablePathSpec(m *pg.JsonTablePathSpec) *pg.JsonTablePathSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTablePathSpec)
+	c.String_ = cloneNode(m.String_)
+	c.Name = m.Name
+	c.NameLocation = m.NameLocation
+	c.Location = m.Location
+	return c
+}
+
+func cloneJsonTableSiblingJoin(m *pg.JsonTableSiblingJoin) *pg.JsonTableSiblingJoin {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonTableSiblingJoin)
+	c.Plan = cloneNode(m.Plan)
+	c.Lplan = cloneNode(m.Lplan)
+	c.Rplan = cloneNode(m.Rplan)
+	return c
+}
+
+func cloneJsonValueExpr(m *pg.JsonValueExpr) *pg.JsonValueExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.JsonValueExpr)
+	c.RawExpr = cloneNode(m.RawExpr)
+	c.FormattedExpr = cloneNode(m.FormattedExpr)
+	c.Format = cloneJsonFormat(m.Format)
+	return c
+}
+
+func cloneList(m *pg.List) *pg.List {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.List)
+	if m.Items != nil {
+		c.Items = make([]*pg.Node, len(m.Items))
+		for i, x := range m.Items {
+			c.Items[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneListenStmt(m *pg.ListenStmt) *pg.ListenStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ListenStmt)
+	c.Conditionname = m.Conditionname
+	return c
+}
+
+func cloneLoadStmt(m *pg.LoadStmt) *pg.LoadStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.LoadStmt)
+	c.Filename = m.Filename
+	return c
+}
+
+func cloneLockStmt(m *pg.LockStmt) *pg.LockStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.LockStmt)
+	if m.Relations != nil {
+		c.Relations = make([]*pg.Node, len(m.Relations))
+		for i, x := range m.Relations {
+			c.Relations[i] = cloneNode(x)
+		}
+	}
+	c.Mode = m.Mode
+	c.Nowait = m.Nowait
+	return c
+}
+
+func cloneLockingClause(m *pg.LockingClause) *pg.LockingClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.LockingClause)
+	if m.LockedRels != nil {
+		c.LockedRels = make([]*pg.Node, len(m.LockedRels))
+		for i, x := range m.LockedRels {
+			c.LockedRels[i] = cloneNode(x)
+		}
+	}
+	c.Strength = m.Strength
+	c.WaitPolicy = m.WaitPolicy
+	return c
+}
+
+func cloneMergeAction(m *pg.MergeAction) *pg.MergeAction {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MergeAction)
+	c.MatchKind = m.MatchKind
+	c.CommandType = m.CommandType
+	c.Override = m.Override
+	c.Qual = cloneNode(m.Qual)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	if m.UpdateColnos != nil {
+		c.UpdateColnos = make([]*pg.Node, len(m.UpdateColnos))
+		for i, x := range m.UpdateColnos {
+			c.UpdateColnos[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneMergeStmt(m *pg.MergeStmt) *pg.MergeStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MergeStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.SourceRelation = cloneNode(m.SourceRelation)
+	c.JoinCondition = cloneNode(m.JoinCondition)
+	if m.MergeWhenClauses != nil {
+		c.MergeWhenClauses = make([]*pg.Node, len(m.MergeWhenClauses))
+		for i, x := range m.MergeWhenClauses {
+			c.MergeWhenClauses[i] = cloneNode(x)
+		}
+	}
+	if m.ReturningList != nil {
+		c.ReturningList = make([]*pg.Node, len(m.ReturningList))
+		for i, x := range m.ReturningList {
+			c.ReturningList[i] = cloneNode(x)
+		}
+	}
+	c.WithClause = cloneWithClause(m.WithClause)
+	return c
+}
+
+func cloneMergeSupportFunc(m *pg.MergeSupportFunc) *pg.MergeSupportFunc {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MergeSupportFunc)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Msftype = m.Msftype
+	c.Msfcollid = m.Msfcollid
+	c.Location = m.Location
+	return c
+}
+
+func cloneMergeWhenClause(m *pg.MergeWhenClause) *pg.MergeWhenClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MergeWhenClause)
+	c.MatchKind = m.MatchKind
+	c.CommandType = m.CommandType
+	c.Override = m.Override
+	c.Condition = cloneNode(m.Condition)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	if m.Values != nil {
+		c.Values = make([]*pg.Node, len(m.Values))
+		for i, x := range m.Values {
+			c.Values[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneMinMaxExpr(m *pg.MinMaxExpr) *pg.MinMaxExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MinMaxExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Minmaxtype = m.Minmaxtype
+	c.Minmaxcollid = m.Minmaxcollid
+	c.Inputcollid = m.Inputcollid
+	c.Op = m.Op
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneMultiAssignRef(m *pg.MultiAssignRef) *pg.MultiAssignRef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.MultiAssignRef)
+	c.Source = cloneNode(m.Source)
+	c.Colno = m.Colno
+	c.Ncolumns = m.Ncolumns
+	return c
+}
+
+func cloneNamedArgExpr(m *pg.NamedArgExpr) *pg.NamedArgExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.NamedArgExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Name = m.Name
+	c.Argnumber = m.Argnumber
+	c.Location = m.Location
+	return c
+}
+
+func cloneNextValueExpr(m *pg.NextValueExpr) *pg.NextValueExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.NextValueExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Seqid = m.Seqid
+	c.TypeId = m.TypeId
+	return c
+}
+
+func cloneNode(m *pg.Node) *pg.Node {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Node)
+	switch x := m.Node.(type) {
+	case *pg.Node_Alias:
+		c.Node = &pg.Node_Alias{Alias: cloneAlias(x.Alias)}
+	case *pg.Node_RangeVar:
+		c.Node = &pg.Node_RangeVar{RangeVar: cloneRangeVar(x.RangeVar)}
+	case *pg.Node_TableFunc:
+		c.Node = &pg.Node_TableFunc{TableFunc: cloneTableFunc(x.TableFunc)}
+	case *pg.Node_IntoClause:
+		c.Node = &pg.Node_IntoClause{IntoClause: cloneIntoClause(x.IntoClause)}
+	case *pg.Node_Var:
+		c.Node = &pg.Node_Var{Var: cloneVar(x.Var)}
+	case *pg.Node_Param:
+		c.Node = &pg.Node_Param{Param: cloneParam(x.Param)}
+	case *pg.Node_Aggref:
+		c.Node = &pg.Node_Aggref{Aggref: cloneAggref(x.Aggref)}
+	case *pg.Node_GroupingFunc:
+		c.Node = &pg.Node_GroupingFunc{GroupingFunc: cloneGroupingFunc(x.GroupingFunc)}
+	case *pg.Node_WindowFunc:
+		c.Node = &pg.Node_WindowFunc{WindowFunc: cloneWindowFunc(x.WindowFunc)}
+	case *pg.Node_WindowFuncRunCondition:
+		c.Node = &pg.Node_WindowFuncRunCondition{WindowFuncRunCondition: cloneWindowFuncRunCondition(x.WindowFuncRunCondition)}
+	case *pg.Node_MergeSupportFunc:
+		c.Node = &pg.Node_MergeSupportFunc{MergeSupportFunc: cloneMergeSupportFunc(x.MergeSupportFunc)}
+	case *pg.Node_SubscriptingRef:
+		c.Node = &pg.Node_SubscriptingRef{SubscriptingRef: cloneSubscriptingRef(x.SubscriptingRef)}
+	case *pg.Node_FuncExpr:
+		c.Node = &pg.Node_FuncExpr{FuncExpr: cloneFuncExpr(x.FuncExpr)}
+	case *pg.Node_NamedArgExpr:
+		c.Node = &pg.Node_NamedArgExpr{NamedArgExpr: cloneNamedArgExpr(x.NamedArgExpr)}
+	case *pg.Node_OpExpr:
+		c.Node = &pg.Node_OpExpr{OpExpr: cloneOpExpr(x.OpExpr)}
+	case *pg.Node_DistinctExpr:
+		c.Node = &pg.Node_DistinctExpr{DistinctExpr: cloneDistinctExpr(x.DistinctExpr)}
+	case *pg.Node_NullIfExpr:
+		c.Node = &pg.Node_NullIfExpr{NullIfExpr: cloneNullIfExpr(x.NullIfExpr)}
+	case *pg.Node_ScalarArrayOpExpr:
+		c.Node = &pg.Node_ScalarArrayOpExpr{ScalarArrayOpExpr: cloneScalarArrayOpExpr(x.ScalarArrayOpExpr)}
+	case *pg.Node_BoolExpr:
+		c.Node = &pg.Node_BoolExpr{BoolExpr: cloneBoolExpr(x.BoolExpr)}
+	case *pg.Node_SubLink:
+		c.Node = &pg.Node_SubLink{SubLink: cloneSubLink(x.SubLink)}
+	case *pg.Node_SubPlan:
+		c.Node = &pg.Node_SubPlan{SubPlan: cloneSubPlan(x.SubPlan)}
+	case *pg.Node_AlternativeSubPlan:
+		c.Node = &pg.Node_AlternativeSubPlan{AlternativeSubPlan: cloneAlternativeSubPlan(x.AlternativeSubPlan)}
+	case *pg.Node_FieldSelect:
+		c.Node = &pg.Node_FieldSelect{FieldSelect: cloneFieldSelect(x.FieldSelect)}
+	case *pg.Node_FieldStore:
+		c.Node = &pg.Node_FieldStore{FieldStore: cloneFieldStore(x.FieldStore)}
+	case *pg.Node_RelabelType:
+		c.Node = &pg.Node_RelabelType{RelabelType: cloneRelabelType(x.RelabelType)}
+	case *pg.Node_CoerceViaIo:
+		c.Node = &pg.Node_CoerceViaIo{CoerceViaIo: cloneCoerceViaIO(x.CoerceViaIo)}
+	case *pg.Node_ArrayCoerceExpr:
+		c.Node = &pg.Node_ArrayCoerceExpr{ArrayCoerceExpr: cloneArrayCoerceExpr(x.ArrayCoerceExpr)}
+	case *pg.Node_ConvertRowtypeExpr:
+		c.Node = &pg.Node_ConvertRowtypeExpr{ConvertRowtypeExpr: cloneConvertRowtypeExpr(x.ConvertRowtypeExpr)}
+	case *pg.Node_CollateExpr:
+		c.Node = &pg.Node_CollateExpr{CollateExpr: cloneCollateExpr(x.CollateExpr)}
+	case *pg.Node_CaseExpr:
+		c.Node = &pg.Node_CaseExpr{CaseExpr: cloneCaseExpr(x.CaseExpr)}
+	case *pg.Node_CaseWhen:
+		c.Node = &pg.Node_CaseWhen{CaseWhen: cloneCaseWhen(x.CaseWhen)}
+	case *pg.Node_CaseTestExpr:
+		c.Node = &pg.Node_CaseTestExpr{CaseTestExpr: cloneCaseTestExpr(x.CaseTestExpr)}
+	case *pg.Node_ArrayExpr:
+		c.Node = &pg.Node_ArrayExpr{ArrayExpr: cloneArrayExpr(x.ArrayExpr)}
+	case *pg.Node_RowExpr:
+		c.Node = &pg.Node_RowExpr{RowExpr: cloneRowExpr(x.RowExpr)}
+	case *pg.Node_RowCompareExpr:
+		c.Node = &pg.Node_RowCompareExpr{RowCompareExpr: cloneRowCompareExpr(x.RowCompareExpr)}
+	case *pg.Node_CoalesceExpr:
+		c.Node = &pg.Node_CoalesceExpr{CoalesceExpr: cloneCoalesceExpr(x.CoalesceExpr)}
+	case *pg.Node_MinMaxExpr:
+		c.Node = &pg.Node_MinMaxExpr{MinMaxExpr: cloneMinMaxExpr(x.MinMaxExpr)}
+	case *pg.Node_SqlvalueFunction:
+		c.Node = &pg.Node_SqlvalueFunction{SqlvalueFunction: cloneSQLValueFunction(x.SqlvalueFunction)}
+	case *pg.Node_XmlExpr:
+		c.Node = &pg.Node_XmlExpr{XmlExpr: cloneXmlExpr(x.XmlExpr)}
+	case *pg.Node_JsonFormat:
+		c.Node = &pg.Node_JsonFormat{JsonFormat: cloneJsonFormat(x.JsonFormat)}
+	case *pg.Node_JsonReturning:
+		c.Node = &pg.Node_JsonReturning{JsonReturning: cloneJsonReturning(x.JsonReturning)}
+	case *pg.Node_JsonValueExpr:
+		c.Node = &pg.Node_JsonValueExpr{JsonValueExpr: cloneJsonValueExpr(x.JsonValueExpr)}
+	case *pg.Node_JsonConstructorExpr:
+		c.Node = &pg.Node_JsonConstructorExpr{JsonConstructorExpr: cloneJsonConstructorExpr(x.JsonConstructorExpr)}
+	case *pg.Node_JsonIsPredicate:
+		c.Node = &pg.Node_JsonIsPredicate{JsonIsPredicate: cloneJsonIsPredicate(x.JsonIsPredicate)}
+	case *pg.Node_JsonBehavior:
+		c.Node = &pg.Node_JsonBehavior{JsonBehavior: cloneJsonBehavior(x.JsonBehavior)}
+	case *pg.Node_JsonExpr:
+		c.Node = &pg.Node_JsonExpr{JsonExpr: cloneJsonExpr(x.JsonExpr)}
+	case *pg.Node_JsonTablePath:
+		c.Node = &pg.Node_JsonTablePath{JsonTablePath: cloneJsonTablePath(x.JsonTablePath)}
+	case *pg.Node_JsonTablePathScan:
+		c.Node = &pg.Node_JsonTablePathScan{JsonTablePathScan: cloneJsonTablePathScan(x.JsonTablePathScan)}
+	case *pg.Node_JsonTableSiblingJoin:
+		c.Node = &pg.Node_JsonTableSiblingJoin{JsonTableSiblingJoin: cloneJsonTableSiblingJoin(x.JsonTableSiblingJoin)}
+	case *pg.Node_NullTest:
+		c.Node = &pg.Node_NullTest{NullTest: cloneNullTest(x.NullTest)}
+	case *pg.Node_BooleanTest:
+		c.Node = &pg.Node_BooleanTest{BooleanTest: cloneBooleanTest(x.BooleanTest)}
+	case *pg.Node_MergeAction:
+		c.Node = &pg.Node_MergeAction{MergeAction: cloneMergeAction(x.MergeAction)}
+	case *pg.Node_CoerceToDomain:
+		c.Node = &pg.Node_CoerceToDomain{CoerceToDomain: cloneCoerceToDomain(x.CoerceToDomain)}
+	case *pg.Node_CoerceToDomainValue:
+		c.Node = &pg.Node_CoerceToDomainValue{CoerceToDomainValue: cloneCoerceToDomainValue(x.CoerceToDomainValue)}
+	case *pg.Node_SetToDefault:
+		c.Node = &pg.Node_SetToDefault{SetToDefault: cloneSetToDefault(x.SetToDefault)}
+	case *pg.Node_CurrentOfExpr:
+		c.Node = &pg.Node_CurrentOfExpr{CurrentOfExpr: cloneCurrentOfExpr(x.CurrentOfExpr)}
+	case *pg.Node_NextValueExpr:
+		c.Node = &pg.Node_NextValueExpr{NextValueExpr: cloneNextValueExpr(x.NextValueExpr)}
+	case *pg.Node_InferenceElem:
+		c.Node = &pg.Node_InferenceElem{InferenceElem: cloneInferenceElem(x.InferenceElem)}
+	case *pg.Node_TargetEntry:
+		c.Node = &pg.Node_TargetEntry{TargetEntry: cloneTargetEntry(x.TargetEntry)}
+	case *pg.Node_RangeTblRef:
+		c.Node = &pg.Node_RangeTblRef{RangeTblRef: cloneRangeTblRef(x.RangeTblRef)}
+	case *pg.Node_JoinExpr:
+		c.Node = &pg.Node_JoinExpr{JoinExpr: cloneJoinExpr(x.JoinExpr)}
+	case *pg.Node_FromExpr:
+		c.Node = &pg.Node_FromExpr{FromExpr: cloneFromExpr(x.FromExpr)}
+	case *pg.Node_OnConflictExpr:
+		c.Node = &pg.Node_OnConflictExpr{OnConflictExpr: cloneOnConflictExpr(x.OnConflictExpr)}
+	case *pg.Node_Query:
+		c.Node = &pg.Node_Query{Query: cloneQuery(x.Query)}
+	case *pg.Node_TypeName:
+		c.Node = &pg.Node_TypeName{TypeName: cloneTypeName(x.TypeName)}
+	case *pg.Node_ColumnRef:
+		c.Node = &pg.Node_ColumnRef{ColumnRef: cloneColumnRef(x.ColumnRef)}
+	case *pg.Node_ParamRef:
+		c.Node = &pg.Node_ParamRef{ParamRef: cloneParamRef(x.ParamRef)}
+	case *pg.Node_AExpr:
+		c.Node = &pg.Node_AExpr{AExpr: cloneA_Expr(x.AExpr)}
+	case *pg.Node_TypeCast:
+		c.Node = &pg.Node_TypeCast{TypeCast: cloneTypeCast(x.TypeCast)}
+	case *pg.Node_CollateClause:
+		c.Node = &pg.Node_CollateClause{CollateClause: cloneCollateClause(x.CollateClause)}
+	case *pg.Node_RoleSpec:
+		c.Node = &pg.Node_RoleSpec{RoleSpec: cloneRoleSpec(x.RoleSpec)}
+	case *pg.Node_FuncCall:
+		c.Node = &pg.Node_FuncCall{FuncCall: cloneFuncCall(x.FuncCall)}
+	case *pg.Node_AStar:
+		c.Node = &pg.Node_AStar{AStar: cloneA_Star(x.AStar)}
+	case *pg.Node_AIndices:
+		c.Node = &pg.Node_AIndices{AIndices: cloneA_Indices(x.AIndices)}
+	case *pg.Node_AIndirection:
+		c.Node = &pg.Node_AIndirection{AIndirection: cloneA_Indirection(x.AIndirection)}
+	case *pg.Node_AArrayExpr:
+		c.Node = &pg.Node_AArrayExpr{AArrayExpr: cloneA_ArrayExpr(x.AArrayExpr)}
+	case *pg.Node_ResTarget:
+		c.Node = &pg.Node_ResTarget{ResTarget: cloneResTarget(x.ResTarget)}
+	case *pg.Node_MultiAssignRef:
+		c.Node = &pg.Node_MultiAssignRef{MultiAssignRef: cloneMultiAssignRef(x.MultiAssignRef)}
+	case *pg.Node_SortBy:
+		c.Node = &pg.Node_SortBy{SortBy: cloneSortBy(x.SortBy)}
+	case *pg.Node_WindowDef:
+		c.Node = &pg.Node_WindowDef{WindowDef: cloneWindowDef(x.WindowDef)}
+	case *pg.Node_RangeSubselect:
+		c.Node = &pg.Node_RangeSubselect{RangeSubselect: cloneRangeSubselect(x.RangeSubselect)}
+	case *pg.Node_RangeFunction:
+		c.Node = &pg.Node_RangeFunction{RangeFunction: cloneRangeFunction(x.RangeFunction)}
+	case *pg.Node_RangeTableFunc:
+		c.Node = &pg.Node_RangeTableFunc{RangeTableFunc: cloneRangeTableFunc(x.RangeTableFunc)}
+	case *pg.Node_RangeTableFuncCol:
+		c.Node = &pg.Node_RangeTableFuncCol{RangeTableFuncCol: cloneRangeTableFuncCol(x.RangeTableFuncCol)}
+	case *pg.Node_RangeTableSample:
+		c.Node = &pg.Node_RangeTableSample{RangeTableSample: cloneRangeTableSample(x.RangeTableSample)}
+	case *pg.Node_ColumnDef:
+		c.Node = &pg.Node_ColumnDef{ColumnDef: cloneColumnDef(x.ColumnDef)}
+	case *pg.Node_TableLikeClause:
+		c.Node = &pg.Node_TableLikeClause{TableLikeClause: cloneTableLikeClause(x.TableLikeClause)}
+	case *pg.Node_IndexElem:
+		c.Node = &pg.Node_IndexElem{IndexElem: cloneIndexElem(x.IndexElem)}
+	case *pg.Node_DefElem:
+		c.Node = &pg.Node_DefElem{DefElem: cloneDefElem(x.DefElem)}
+	case *pg.Node_LockingClause:
+		c.Node = &pg.Node_LockingClause{LockingClause: cloneLockingClause(x.LockingClause)}
+	case *pg.Node_XmlSerialize:
+		c.Node = &pg.Node_XmlSerialize{XmlSerialize: cloneXmlSerialize(x.XmlSerialize)}
+	case *pg.Node_PartitionElem:
+		c.Node = &pg.Node_PartitionElem{PartitionElem: clonePartitionElem(x.PartitionElem)}
+	case *pg.Node_PartitionSpec:
+		c.Node = &pg.Node_PartitionSpec{PartitionSpec: clonePartitionSpec(x.PartitionSpec)}
+	case *pg.Node_PartitionBoundSpec:
+		c.Node = &pg.Node_PartitionBoundSpec{PartitionBoundSpec: clonePartitionBoundSpec(x.PartitionBoundSpec)}
+	case *pg.Node_PartitionRangeDatum:
+		c.Node = &pg.Node_PartitionRangeDatum{PartitionRangeDatum: clonePartitionRangeDatum(x.PartitionRangeDatum)}
+	case *pg.Node_SinglePartitionSpec:
+		c.Node = &pg.Node_SinglePartitionSpec{SinglePartitionSpec: cloneSinglePartitionSpec(x.SinglePartitionSpec)}
+	case *pg.Node_PartitionCmd:
+		c.Node = &pg.Node_PartitionCmd{PartitionCmd: clonePartitionCmd(x.PartitionCmd)}
+	case *pg.Node_RangeTblEntry:
+		c.Node = &pg.Node_RangeTblEntry{RangeTblEntry: cloneRangeTblEntry(x.RangeTblEntry)}
+	case *pg.Node_RtepermissionInfo:
+		c.Node = &pg.Node_RtepermissionInfo{RtepermissionInfo: cloneRTEPermissionInfo(x.RtepermissionInfo)}
+	case *pg.Node_RangeTblFunction:
+		c.Node = &pg.Node_RangeTblFunction{RangeTblFunction: cloneRangeTblFunction(x.RangeTblFunction)}
+	case *pg.Node_TableSampleClause:
+		c.Node = &pg.Node_TableSampleClause{TableSampleClause: cloneTableSampleClause(x.TableSampleClause)}
+	case *pg.Node_WithCheckOption:
+		c.Node = &pg.Node_WithCheckOption{WithCheckOption: cloneWithCheckOption(x.WithCheckOption)}
+	case *pg.Node_SortGroupClause:
+		c.Node = &pg.Node_SortGroupClause{SortGroupClause: cloneSortGroupClause(x.SortGroupClause)}
+	case *pg.Node_GroupingSet:
+		c.Node = &pg.Node_GroupingSet{GroupingSet: cloneGroupingSet(x.GroupingSet)}
+	case *pg.Node_WindowClause:
+		c.Node = &pg.Node_WindowClause{WindowClause: cloneWindowClause(x.WindowClause)}
+	case *pg.Node_RowMarkClause:
+		c.Node = &pg.Node_RowMarkClause{RowMarkClause: cloneRowMarkClause(x.RowMarkClause)}
+	case *pg.Node_WithClause:
+		c.Node = &pg.Node_WithClause{WithClause: cloneWithClause(x.WithClause)}
+	case *pg.Node_InferClause:
+		c.Node = &pg.Node_InferClause{InferClause: cloneInferClause(x.InferClause)}
+	case *pg.Node_OnConflictClause:
+		c.Node = &pg.Node_OnConflictClause{OnConflictClause: cloneOnConflictClause(x.OnConflictClause)}
+	case *pg.Node_CtesearchClause:
+		c.Node = &pg.Node_CtesearchClause{CtesearchClause: cloneCTESearchClause(x.CtesearchClause)}
+	case *pg.Node_CtecycleClause:
+		c.Node = &pg.Node_CtecycleClause{CtecycleClause: cloneCTECycleClause(x.CtecycleClause)}
+	case *pg.Node_CommonTableExpr:
+		c.Node = &pg.Node_CommonTableExpr{CommonTableExpr: cloneCommonTableExpr(x.CommonTableExpr)}
+	case *pg.Node_MergeWhenClause:
+		c.Node = &pg.Node_MergeWhenClause{MergeWhenClause: cloneMergeWhenClause(x.MergeWhenClause)}
+	case *pg.Node_TriggerTransition:
+		c.Node = &pg.Node_TriggerTransition{TriggerTransition: cloneTriggerTransition(x.TriggerTransition)}
+	case *pg.Node_JsonOutput:
+		c.Node = &pg.Node_JsonOutput{JsonOutput: cloneJsonOutput(x.JsonOutput)}
+	case *pg.Node_JsonArgument:
+		c.Node = &pg.Node_JsonArgument{JsonArgument: cloneJsonArgument(x.JsonArgument)}
+	case *pg.Node_JsonFuncExpr:
+		c.Node = &pg.Node_JsonFuncExpr{JsonFuncExpr: cloneJsonFuncExpr(x.JsonFuncExpr)}
+	case *pg.Node_JsonTablePathSpec:
+		c.Node = &pg.Node_JsonTablePathSpec{JsonTablePathSpec: cloneJsonTablePathSpec(x.JsonTablePathSpec)}
+	case *pg.Node_JsonTable:
+		c.Node = &pg.Node_JsonTable{JsonTable: cloneJsonTable(x.JsonTable)}
+	case *pg.Node_JsonTableColumn:
+		c.Node = &pg.Node_JsonTableColumn{JsonTableColumn: cloneJsonTableColumn(x.JsonTableColumn)}
+	case *pg.Node_JsonKeyValue:
+		c.Node = &pg.Node_JsonKeyValue{JsonKeyValue: cloneJsonKeyValue(x.JsonKeyValue)}
+	case *pg.Node_JsonParseExpr:
+		c.Node = &pg.Node_JsonParseExpr{JsonParseExpr: cloneJsonParseExpr(x.JsonParseExpr)}
+	case *pg.Node_JsonScalarExpr:
+		c.Node = &pg.Node_JsonScalarExpr{JsonScalarExpr: cloneJsonScalarExpr(x.JsonScalarExpr)}
+	case *pg.Node_JsonSerializeExpr:
+		c.Node = &pg.Node_JsonSerializeExpr{JsonSerializeExpr: cloneJsonSerializeExpr(x.JsonSerializeExpr)}
+	case *pg.Node_JsonObjectConstructor:
+		c.Node = &pg.Node_JsonObjectConstructor{JsonObjectConstructor: cloneJsonObjectConstructor(x.JsonObjectConstructor)}
+	case *pg.Node_JsonArrayConstructor:
+		c.Node = &pg.Node_JsonArrayConstructor{JsonArrayConstructor: cloneJsonArrayConstructor(x.JsonArrayConstructor)}
+	case *pg.Node_JsonArrayQueryConstructor:
+		c.Node = &pg.Node_JsonArrayQueryConstructor{JsonArrayQueryConstructor: cloneJsonArrayQueryConstructor(x.JsonArrayQueryConstructor)}
+	case *pg.Node_JsonAggConstructor:
+		c.Node = &pg.Node_JsonAggConstructor{JsonAggConstructor: cloneJsonAggConstructor(x.JsonAggConstructor)}
+	case *pg.Node_JsonObjectAgg:
+		c.Node = &pg.Node_JsonObjectAgg{JsonObjectAgg: cloneJsonObjectAgg(x.JsonObjectAgg)}
+	case *pg.Node_JsonArrayAgg:
+		c.Node = &pg.Node_JsonArrayAgg{JsonArrayAgg: cloneJsonArrayAgg(x.JsonArrayAgg)}
+	case *pg.Node_RawStmt:
+		c.Node = &pg.Node_RawStmt{RawStmt: cloneRawStmt(x.RawStmt)}
+	case *pg.Node_InsertStmt:
+		c.Node = &pg.Node_InsertStmt{InsertStmt: cloneInsertStmt(x.InsertStmt)}
+	case *pg.Node_DeleteStmt:
+		c.Node = &pg.Node_DeleteStmt{DeleteStmt: cloneDeleteStmt(x.DeleteStmt)}
+	case *pg.Node_UpdateStmt:
+		c.Node = &pg.Node_UpdateStmt{UpdateStmt: cloneUpdateStmt(x.UpdateStmt)}
+	case *pg.Node_MergeStmt:
+		c.Node = &pg.Node_MergeStmt{MergeStmt: cloneMergeStmt(x.MergeStmt)}
+	case *pg.Node_SelectStmt:
+		c.Node = &pg.Node_SelectStmt{SelectStmt: cloneSelectStmt(x.SelectStmt)}
+	case *pg.Node_SetOperationStmt:
+		c.Node = &pg.Node_SetOperationStmt{SetOperationStmt: cloneSetOperationStmt(x.SetOperationStmt)}
+	case *pg.Node_ReturnStmt:
+		c.Node = &pg.Node_ReturnStmt{ReturnStmt: cloneReturnStmt(x.ReturnStmt)}
+	case *pg.Node_PlassignStmt:
+		c.Node = &pg.Node_PlassignStmt{PlassignStmt: clonePLAssignStmt(x.PlassignStmt)}
+	case *pg.Node_CreateSchemaStmt:
+		c.Node = &pg.Node_CreateSchemaStmt{CreateSchemaStmt: cloneCreateSchemaStmt(x.CreateSchemaStmt)}
+	case *pg.Node_AlterTableStmt:
+		c.Node = &pg.Node_AlterTableStmt{AlterTableStmt: cloneAlterTableStmt(x.AlterTableStmt)}
+	case *pg.Node_ReplicaIdentityStmt:
+		c.Node = &pg.Node_ReplicaIdentityStmt{ReplicaIdentityStmt: cloneReplicaIdentityStmt(x.ReplicaIdentityStmt)}
+	case *pg.Node_AlterTableCmd:
+		c.Node = &pg.Node_AlterTableCmd{AlterTableCmd: cloneAlterTableCmd(x.AlterTableCmd)}
+	case *pg.Node_AlterCollationStmt:
+		c.Node = &pg.Node_AlterCollationStmt{AlterCollationStmt: cloneAlterCollationStmt(x.AlterCollationStmt)}
+	case *pg.Node_AlterDomainStmt:
+		c.Node = &pg.Node_AlterDomainStmt{AlterDomainStmt: cloneAlterDomainStmt(x.AlterDomainStmt)}
+	case *pg.Node_GrantStmt:
+		c.Node = &pg.Node_GrantStmt{GrantStmt: cloneGrantStmt(x.GrantStmt)}
+	case *pg.Node_ObjectWithArgs:
+		c.Node = &pg.Node_ObjectWithArgs{ObjectWithArgs: cloneObjectWithArgs(x.ObjectWithArgs)}
+	case *pg.Node_AccessPriv:
+		c.Node = &pg.Node_AccessPriv{AccessPriv: cloneAccessPriv(x.AccessPriv)}
+	case *pg.Node_GrantRoleStmt:
+		c.Node = &pg.Node_GrantRoleStmt{GrantRoleStmt: cloneGrantRoleStmt(x.GrantRoleStmt)}
+	case *pg.Node_AlterDefaultPrivilegesStmt:
+		c.Node = &pg.Node_AlterDefaultPrivilegesStmt{AlterDefaultPrivilegesStmt: cloneAlterDefaultPrivilegesStmt(x.AlterDefaultPrivilegesStmt)}
+	case *pg.Node_CopyStmt:
+		c.Node = &pg.Node_CopyStmt{CopyStmt: cloneCopyStmt(x.CopyStmt)}
+	case *pg.Node_VariableSetStmt:
+		c.Node = &pg.Node_VariableSetStmt{VariableSetStmt: cloneVariableSetStmt(x.VariableSetStmt)}
+	case *pg.Node_VariableShowStmt:
+		c.Node = &pg.Node_VariableShowStmt{VariableShowStmt: cloneVariableShowStmt(x.VariableShowStmt)}
+	case *pg.Node_CreateStmt:
+		c.Node = &pg.Node_CreateStmt{CreateStmt: cloneCreateStmt(x.CreateStmt)}
+	case *pg.Node_Constraint:
+		c.Node = &pg.Node_Constraint{Constraint: cloneConstraint(x.Constraint)}
+	case *pg.Node_CreateTableSpaceStmt:
+		c.Node = &pg.Node_CreateTableSpaceStmt{CreateTableSpaceStmt: cloneCreateTableSpaceStmt(x.CreateTableSpaceStmt)}
+	case *pg.Node_DropTableSpaceStmt:
+		c.Node = &pg.Node_DropTableSpaceStmt{DropTableSpaceStmt: cloneDropTableSpaceStmt(x.DropTableSpaceStmt)}
+	case *pg.Node_AlterTableSpaceOptionsStmt:
+		c.Node = &pg.Node_AlterTableSpaceOptionsStmt{AlterTableSpaceOptionsStmt: cloneAlterTableSpaceOptionsStmt(x.AlterTableSpaceOptionsStmt)}
+	case *pg.Node_AlterTableMoveAllStmt:
+		c.Node = &pg.Node_AlterTableMoveAllStmt{AlterTableMoveAllStmt: cloneAlterTableMoveAllStmt(x.AlterTableMoveAllStmt)}
+	case *pg.Node_CreateExtensionStmt:
+		c.Node = &pg.Node_CreateExtensionStmt{CreateExtensionStmt: cloneCreateExtensionStmt(x.CreateExtensionStmt)}
+	case *pg.Node_AlterExtensionStmt:
+		c.Node = &pg.Node_AlterExtensionStmt{AlterExtensionStmt: cloneAlterExtensionStmt(x.AlterExtensionStmt)}
+	case *pg.Node_AlterExtensionContentsStmt:
+		c.Node = &pg.Node_AlterExtensionContentsStmt{AlterExtensionContentsStmt: cloneAlterExtensionContentsStmt(x.AlterExtensionContentsStmt)}
+	case *pg.Node_CreateFdwStmt:
+		c.Node = &pg.Node_CreateFdwStmt{CreateFdwStmt: cloneCreateFdwStmt(x.CreateFdwStmt)}
+	case *pg.Node_AlterFdwStmt:
+		c.Node = &pg.Node_AlterFdwStmt{AlterFdwStmt: cloneAlterFdwStmt(x.AlterFdwStmt)}
+	case *pg.Node_CreateForeignServerStmt:
+		c.Node = &pg.Node_CreateForeignServerStmt{CreateForeignServerStmt: cloneCreateForeignServerStmt(x.CreateForeignServerStmt)}
+	case *pg.Node_AlterForeignServerStmt:
+		c.Node = &pg.Node_AlterForeignServerStmt{AlterForeignServerStmt: cloneAlterForeignServerStmt(x.AlterForeignServerStmt)}
+	case *pg.Node_CreateForeignTableStmt:
+		c.Node = &pg.Node_CreateForeignTableStmt{CreateForeignTableStmt: cloneCreateForeignTableStmt(x.CreateForeignTableStmt)}
+	case *pg.Node_CreateUserMappingStmt:
+		c.Node = &pg.Node_CreateUserMappingStmt{CreateUserMappingStmt: cloneCreateUserMappingStmt(x.CreateUserMappingStmt)}
+	case *pg.Node_AlterUserMappingStmt:
+		c.Node = &pg.Node_AlterUserMappingStmt{AlterUserMappingStmt: cloneAlterUserMappingStmt(x.AlterUserMappingStmt)}
+	case *pg.Node_DropUserMappingStmt:
+		c.Node = &pg.Node_DropUserMappingStmt{DropUserMappingStmt: cloneDropUserMappingStmt(x.DropUserMappingStmt)}
+	case *pg.Node_ImportForeignSchemaStmt:
+		c.Node = &pg.Node_ImportForeignSchemaStmt{ImportForeignSchemaStmt: cloneImportForeignSchemaStmt(x.ImportForeignSchemaStmt)}
+	case *pg.Node_CreatePolicyStmt:
+		c.Node = &pg.Node_CreatePolicyStmt{CreatePolicyStmt: cloneCreatePolicyStmt(x.CreatePolicyStmt)}
+	case *pg.Node_AlterPolicyStmt:
+		c.Node = &pg.Node_AlterPolicyStmt{AlterPolicyStmt: cloneAlterPolicyStmt(x.AlterPolicyStmt)}
+	case *pg.Node_CreateAmStmt:
+		c.Node = &pg.Node_CreateAmStmt{CreateAmStmt: cloneCreateAmStmt(x.CreateAmStmt)}
+	case *pg.Node_CreateTrigStmt:
+		c.Node = &pg.Node_CreateTrigStmt{CreateTrigStmt: cloneCreateTrigStmt(x.CreateTrigStmt)}
+	case *pg.Node_CreateEventTrigStmt:
+		c.Node = &pg.Node_CreateEventTrigStmt{CreateEventTrigStmt: cloneCreateEventTrigStmt(x.CreateEventTrigStmt)}
+	case *pg.Node_AlterEventTrigStmt:
+		c.Node = &pg.Node_AlterEventTrigStmt{AlterEventTrigStmt: cloneAlterEventTrigStmt(x.AlterEventTrigStmt)}
+	case *pg.Node_CreatePlangStmt:
+		c.Node = &pg.Node_CreatePlangStmt{CreatePlangStmt: cloneCreatePLangStmt(x.CreatePlangStmt)}
+	case *pg.Node_CreateRoleStmt:
+		c.Node = &pg.Node_CreateRoleStmt{CreateRoleStmt: cloneCreateRoleStmt(x.CreateRoleStmt)}
+	case *pg.Node_AlterRoleStmt:
+		c.Node = &pg.Node_AlterRoleStmt{AlterRoleStmt: cloneAlterRoleStmt(x.AlterRoleStmt)}
+	case *pg.Node_AlterRoleSetStmt:
+		c.Node = &pg.Node_AlterRoleSetStmt{AlterRoleSetStmt: cloneAlterRoleSetStmt(x.AlterRoleSetStmt)}
+	case *pg.Node_DropRoleStmt:
+		c.Node = &pg.Node_DropRoleStmt{DropRoleStmt: cloneDropRoleStmt(x.DropRoleStmt)}
+	case *pg.Node_CreateSeqStmt:
+		c.Node = &pg.Node_CreateSeqStmt{CreateSeqStmt: cloneCreateSeqStmt(x.CreateSeqStmt)}
+	case *pg.Node_AlterSeqStmt:
+		c.Node = &pg.Node_AlterSeqStmt{AlterSeqStmt: cloneAlterSeqStmt(x.AlterSeqStmt)}
+	case *pg.Node_DefineStmt:
+		c.Node = &pg.Node_DefineStmt{DefineStmt: cloneDefineStmt(x.DefineStmt)}
+	case *pg.Node_CreateDomainStmt:
+		c.Node = &pg.Node_CreateDomainStmt{CreateDomainStmt: cloneCreateDomainStmt(x.CreateDomainStmt)}
+	case *pg.Node_CreateOpClassStmt:
+		c.Node = &pg.Node_CreateOpClassStmt{CreateOpClassStmt: cloneCreateOpClassStmt(x.CreateOpClassStmt)}
+	case *pg.Node_CreateOpClassItem:
+		c.Node = &pg.Node_CreateOpClassItem{CreateOpClassItem: cloneCreateOpClassItem(x.CreateOpClassItem)}
+	case *pg.Node_CreateOpFamilyStmt:
+		c.Node = &pg.Node_CreateOpFamilyStmt{CreateOpFamilyStmt: cloneCreateOpFamilyStmt(x.CreateOpFamilyStmt)}
+	case *pg.Node_AlterOpFamilyStmt:
+		c.Node = &pg.Node_AlterOpFamilyStmt{AlterOpFamilyStmt: cloneAlterOpFamilyStmt(x.AlterOpFamilyStmt)}
+	case *pg.Node_DropStmt:
+		c.Node = &pg.Node_DropStmt{DropStmt: cloneDropStmt(x.DropStmt)}
+	case *pg.Node_TruncateStmt:
+		c.Node = &pg.Node_TruncateStmt{TruncateStmt: cloneTruncateStmt(x.TruncateStmt)}
+	case *pg.Node_CommentStmt:
+		c.Node = &pg.Node_CommentStmt{CommentStmt: cloneCommentStmt(x.CommentStmt)}
+	case *pg.Node_SecLabelStmt:
+		c.Node = &pg.Node_SecLabelStmt{SecLabelStmt: cloneSecLabelStmt(x.SecLabelStmt)}
+	case *pg.Node_DeclareCursorStmt:
+		c.Node = &pg.Node_DeclareCursorStmt{DeclareCursorStmt: cloneDeclareCursorStmt(x.DeclareCursorStmt)}
+	case *pg.Node_ClosePortalStmt:
+		c.Node = &pg.Node_ClosePortalStmt{ClosePortalStmt: cloneClosePortalStmt(x.ClosePortalStmt)}
+	case *pg.Node_FetchStmt:
+		c.Node = &pg.Node_FetchStmt{FetchStmt: cloneFetchStmt(x.FetchStmt)}
+	case *pg.Node_IndexStmt:
+		c.Node = &pg.Node_IndexStmt{IndexStmt: cloneIndexStmt(x.IndexStmt)}
+	case *pg.Node_CreateStatsStmt:
+		c.Node = &pg.Node_CreateStatsStmt{CreateStatsStmt: cloneCreateStatsStmt(x.CreateStatsStmt)}
+	case *pg.Node_StatsElem:
+		c.Node = &pg.Node_StatsElem{StatsElem: cloneStatsElem(x.StatsElem)}
+	case *pg.Node_AlterStatsStmt:
+		c.Node = &pg.Node_AlterStatsStmt{AlterStatsStmt: cloneAlterStatsStmt(x.AlterStatsStmt)}
+	case *pg.Node_CreateFunctionStmt:
+		c.Node = &pg.Node_CreateFunctionStmt{CreateFunctionStmt: cloneCreateFunctionStmt(x.CreateFunctionStmt)}
+	case *pg.Node_FunctionParameter:
+		c.Node = &pg.Node_FunctionParameter{FunctionParameter: cloneFunctionParameter(x.FunctionParameter)}
+	case *pg.Node_AlterFunctionStmt:
+		c.Node = &pg.Node_AlterFunctionStmt{AlterFunctionStmt: cloneAlterFunctionStmt(x.AlterFunctionStmt)}
+	case *pg.Node_DoStmt:
+		c.Node = &pg.Node_DoStmt{DoStmt: cloneDoStmt(x.DoStmt)}
+	case *pg.Node_InlineCodeBlock:
+		c.Node = &pg.Node_InlineCodeBlock{InlineCodeBlock: cloneInlineCodeBlock(x.InlineCodeBlock)}
+	case *pg.Node_CallStmt:
+		c.Node = &pg.Node_CallStmt{CallStmt: cloneCallStmt(x.CallStmt)}
+	case *pg.Node_CallContext:
+		c.Node = &pg.Node_CallContext{CallContext: cloneCallContext(x.CallContext)}
+	case *pg.Node_RenameStmt:
+		c.Node = &pg.Node_RenameStmt{RenameStmt: cloneRenameStmt(x.RenameStmt)}
+	case *pg.Node_AlterObjectDependsStmt:
+		c.Node = &pg.Node_AlterObjectDependsStmt{AlterObjectDependsStmt: cloneAlterObjectDependsStmt(x.AlterObjectDependsStmt)}
+	case *pg.Node_AlterObjectSchemaStmt:
+		c.Node = &pg.Node_AlterObjectSchemaStmt{AlterObjectSchemaStmt: cloneAlterObjectSchemaStmt(x.AlterObjectSchemaStmt)}
+	case *pg.Node_AlterOwnerStmt:
+		c.Node = &pg.Node_AlterOwnerStmt{AlterOwnerStmt: cloneAlterOwnerStmt(x.AlterOwnerStmt)}
+	case *pg.Node_AlterOperatorStmt:
+		c.Node = &pg.Node_AlterOperatorStmt{AlterOperatorStmt: cloneAlterOperatorStmt(x.AlterOperatorStmt)}
+	case *pg.Node_AlterTypeStmt:
+		c.Node = &pg.Node_AlterTypeStmt{AlterTypeStmt: cloneAlterTypeStmt(x.AlterTypeStmt)}
+	case *pg.Node_RuleStmt:
+		c.Node = &pg.Node_RuleStmt{RuleStmt: cloneRuleStmt(x.RuleStmt)}
+	case *pg.Node_NotifyStmt:
+		c.Node = &pg.Node_NotifyStmt{NotifyStmt: cloneNotifyStmt(x.NotifyStmt)}
+	case *pg.Node_ListenStmt:
+		c.Node = &pg.Node_ListenStmt{ListenStmt: cloneListenStmt(x.ListenStmt)}
+	case *pg.Node_UnlistenStmt:
+		c.Node = &pg.Node_UnlistenStmt{UnlistenStmt: cloneUnlistenStmt(x.UnlistenStmt)}
+	case *pg.Node_TransactionStmt:
+		c.Node = &pg.Node_TransactionStmt{TransactionStmt: cloneTransactionStmt(x.TransactionStmt)}
+	case *pg.Node_CompositeTypeStmt:
+		c.Node = &pg.Node_CompositeTypeStmt{CompositeTypeStmt: cloneCompositeTypeStmt(x.CompositeTypeStmt)}
+	case *pg.Node_CreateEnumStmt:
+		c.Node = &pg.Node_CreateEnumStmt{CreateEnumStmt: cloneCreateEnumStmt(x.CreateEnumStmt)}
+	case *pg.Node_CreateRangeStmt:
+		c.Node = &pg.Node_CreateRangeStmt{CreateRangeStmt: cloneCreateRangeStmt(x.CreateRangeStmt)}
+	case *pg.Node_AlterEnumStmt:
+		c.Node = &pg.Node_AlterEnumStmt{AlterEnumStmt: cloneAlterEnumStmt(x.AlterEnumStmt)}
+	case *pg.Node_ViewStmt:
+		c.Node = &pg.Node_ViewStmt{ViewStmt: cloneViewStmt(x.ViewStmt)}
+	case *pg.Node_LoadStmt:
+		c.Node = &pg.Node_LoadStmt{LoadStmt: cloneLoadStmt(x.LoadStmt)}
+	case *pg.Node_CreatedbStmt:
+		c.Node = &pg.Node_CreatedbStmt{CreatedbStmt: cloneCreatedbStmt(x.CreatedbStmt)}
+	case *pg.Node_AlterDatabaseStmt:
+		c.Node = &pg.Node_AlterDatabaseStmt{AlterDatabaseStmt: cloneAlterDatabaseStmt(x.AlterDatabaseStmt)}
+	case *pg.Node_AlterDatabaseRefreshCollStmt:
+		c.Node = &pg.Node_AlterDatabaseRefreshCollStmt{AlterDatabaseRefreshCollStmt: cloneAlterDatabaseRefreshCollStmt(x.AlterDatabaseRefreshCollStmt)}
+	case *pg.Node_AlterDatabaseSetStmt:
+		c.Node = &pg.Node_AlterDatabaseSetStmt{AlterDatabaseSetStmt: cloneAlterDatabaseSetStmt(x.AlterDatabaseSetStmt)}
+	case *pg.Node_DropdbStmt:
+		c.Node = &pg.Node_DropdbStmt{DropdbStmt: cloneDropdbStmt(x.DropdbStmt)}
+	case *pg.Node_AlterSystemStmt:
+		c.Node = &pg.Node_AlterSystemStmt{AlterSystemStmt: cloneAlterSystemStmt(x.AlterSystemStmt)}
+	case *pg.Node_ClusterStmt:
+		c.Node = &pg.Node_ClusterStmt{ClusterStmt: cloneClusterStmt(x.ClusterStmt)}
+	case *pg.Node_VacuumStmt:
+		c.Node = &pg.Node_VacuumStmt{VacuumStmt: cloneVacuumStmt(x.VacuumStmt)}
+	case *pg.Node_VacuumRelation:
+		c.Node = &pg.Node_VacuumRelation{VacuumRelation: cloneVacuumRelation(x.VacuumRelation)}
+	case *pg.Node_ExplainStmt:
+		c.Node = &pg.Node_ExplainStmt{ExplainStmt: cloneExplainStmt(x.ExplainStmt)}
+	case *pg.Node_CreateTableAsStmt:
+		c.Node = &pg.Node_CreateTableAsStmt{CreateTableAsStmt: cloneCreateTableAsStmt(x.CreateTableAsStmt)}
+	case *pg.Node_RefreshMatViewStmt:
+		c.Node = &pg.Node_RefreshMatViewStmt{RefreshMatViewStmt: cloneRefreshMatViewStmt(x.RefreshMatViewStmt)}
+	case *pg.Node_CheckPointStmt:
+		c.Node = &pg.Node_CheckPointStmt{CheckPointStmt: cloneCheckPointStmt(x.CheckPointStmt)}
+	case *pg.Node_DiscardStmt:
+		c.Node = &pg.Node_DiscardStmt{DiscardStmt: cloneDiscardStmt(x.DiscardStmt)}
+	case *pg.Node_LockStmt:
+		c.Node = &pg.Node_LockStmt{LockStmt: cloneLockStmt(x.LockStmt)}
+	case *pg.Node_ConstraintsSetStmt:
+		c.Node = &pg.Node_ConstraintsSetStmt{ConstraintsSetStmt: cloneConstraintsSetStmt(x.ConstraintsSetStmt)}
+	case *pg.Node_ReindexStmt:
+		c.Node = &pg.Node_ReindexStmt{ReindexStmt: cloneReindexStmt(x.ReindexStmt)}
+	case *pg.Node_CreateConversionStmt:
+		c.Node = &pg.Node_CreateConversionStmt{CreateConversionStmt: cloneCreateConversionStmt(x.CreateConversionStmt)}
+	case *pg.Node_CreateCastStmt:
+		c.Node = &pg.Node_CreateCastStmt{CreateCastStmt: cloneCreateCastStmt(x.CreateCastStmt)}
+	case *pg.Node_CreateTransformStmt:
+		c.Node = &pg.Node_CreateTransformStmt{CreateTransformStmt: cloneCreateTransformStmt(x.CreateTransformStmt)}
+	case *pg.Node_PrepareStmt:
+		c.Node = &pg.Node_PrepareStmt{PrepareStmt: clonePrepareStmt(x.PrepareStmt)}
+	case *pg.Node_ExecuteStmt:
+		c.Node = &pg.Node_ExecuteStmt{ExecuteStmt: cloneExecuteStmt(x.ExecuteStmt)}
+	case *pg.Node_DeallocateStmt:
+		c.Node = &pg.Node_DeallocateStmt{DeallocateStmt: cloneDeallocateStmt(x.DeallocateStmt)}
+	case *pg.Node_DropOwnedStmt:
+		c.Node = &pg.Node_DropOwnedStmt{DropOwnedStmt: cloneDropOwnedStmt(x.DropOwnedStmt)}
+	case *pg.Node_ReassignOwnedStmt:
+		c.Node = &pg.Node_ReassignOwnedStmt{ReassignOwnedStmt: cloneReassignOwnedStmt(x.ReassignOwnedStmt)}
+	case *pg.Node_AlterTsdictionaryStmt:
+		c.Node = &pg.Node_AlterTsdictionaryStmt{AlterTsdictionaryStmt: cloneAlterTSDictionaryStmt(x.AlterTsdictionaryStmt)}
+	case *pg.Node_AlterTsconfigurationStmt:
+		c.Node = &pg.Node_AlterTsconfigurationStmt{AlterTsconfigurationStmt: cloneAlterTSConfigurationStmt(x.AlterTsconfigurationStmt)}
+	case *pg.Node_PublicationTable:
+		c.Node = &pg.Node_PublicationTable{PublicationTable: clonePublicationTable(x.PublicationTable)}
+	case *pg.Node_PublicationObjSpec:
+		c.Node = &pg.Node_PublicationObjSpec{PublicationObjSpec: clonePublicationObjSpec(x.PublicationObjSpec)}
+	case *pg.Node_CreatePublicationStmt:
+		c.Node = &pg.Node_CreatePublicationStmt{CreatePublicationStmt: cloneCreatePublicationStmt(x.CreatePublicationStmt)}
+	case *pg.Node_AlterPublicationStmt:
+		c.Node = &pg.Node_AlterPublicationStmt{AlterPublicationStmt: cloneAlterPublicationStmt(x.AlterPublicationStmt)}
+	case *pg.Node_CreateSubscriptionStmt:
+		c.Node = &pg.Node_CreateSubscriptionStmt{CreateSubscriptionStmt: cloneCreateSubscriptionStmt(x.CreateSubscriptionStmt)}
+	case *pg.Node_AlterSubscriptionStmt:
+		c.Node = &pg.Node_AlterSubscriptionStmt{AlterSubscriptionStmt: cloneAlterSubscriptionStmt(x.AlterSubscriptionStmt)}
+	case *pg.Node_DropSubscriptionStmt:
+		c.Node = &pg.Node_DropSubscriptionStmt{DropSubscriptionStmt: cloneDropSubscriptionStmt(x.DropSubscriptionStmt)}
+	case *pg.Node_Integer:
+		c.Node = &pg.Node_Integer{Integer: cloneInteger(x.Integer)}
+	case *pg.Node_Float:
+		c.Node = &pg.Node_Float{Float: cloneFloat(x.Float)}
+	case *pg.Node_Boolean:
+		c.Node = &pg.Node_Boolean{Boolean: cloneBoolean(x.Boolean)}
+	case *pg.Node_String_:
+		c.Node = &pg.Node_String_{String_: cloneString(x.String_)}
+	case *pg.Node_BitString:
+		c.Node = &pg.Node_BitString{BitString: cloneBitString(x.BitString)}
+	case *pg.Node_List:
+		c.Node = &pg.Node_List{List: cloneList(x.List)}
+	case *pg.Node_IntList:
+		c.Node = &pg.Node_IntList{IntList: cloneIntList(x.IntList)}
+	case *pg.Node_OidList:
+		c.Node = &pg.Node_OidList{OidList: cloneOidList(x.OidList)}
+	case *pg.Node_AConst:
+		c.Node = &pg.Node_AConst{AConst: cloneA_Const(x.AConst)}
+	}
+	return c
+}
+
+func cloneNotifyStmt(m *pg.NotifyStmt) *pg.NotifyStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.NotifyStmt)
+	c.Conditionname = m.Conditionname
+	c.Payload = m.Payload
+	c.PayloadLocation = m.PayloadLocation
+	return c
+}
+
+func cloneNullIfExpr(m *pg.NullIfExpr) *pg.NullIfExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.NullIfExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Opno = m.Opno
+	c.Opresulttype = m.Opresulttype
+	c.Opretset = m.Opretset
+	c.Opcollid = m.Opcollid
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneNullTest(m *pg.NullTest) *pg.NullTest {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.NullTest)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Nulltesttype = m.Nulltesttype
+	c.Argisrow = m.Argisrow
+	c.Location = m.Location
+	return c
+}
+
+func cloneObjectWithArgs(m *pg.ObjectWithArgs) *pg.ObjectWithArgs {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ObjectWithArgs)
+	if m.Objname != nil {
+		c.Objname = make([]*pg.Node, len(m.Objname))
+		for i, x := range m.Objname {
+			c.Objname[i] = cloneNode(x)
+		}
+	}
+	if m.Objargs != nil {
+		c.Objargs = make([]*pg.Node, len(m.Objargs))
+		for i, x := range m.Objargs {
+			c.Objargs[i] = cloneNode(x)
+		}
+	}
+	if m.Objfuncargs != nil {
+		c.Objfuncargs = make([]*pg.Node, len(m.Objfuncargs))
+		for i, x := range m.Objfuncargs {
+			c.Objfuncargs[i] = cloneNode(x)
+		}
+	}
+	c.ArgsUnspecified = m.ArgsUnspecified
+	return c
+}
+
+func cloneOidList(m *pg.OidList) *pg.OidList {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.OidList)
+	if m.Items != nil {
+		c.Items = make([]*pg.Node, len(m.Items))
+		for i, x := range m.Items {
+			c.Items[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneOnConflictClause(m *pg.OnConflictClause) *pg.OnConflictClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.OnConflictClause)
+	c.Action = m.Action
+	c.Infer = cloneInferClause(m.Infer)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	c.Location = m.Location
+	return c
+}
+
+func cloneOnConflictExpr(m *pg.OnConflictExpr) *pg.OnConflictExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.OnConflictExpr)
+	c.Action = m.Action
+	if m.ArbiterElems != nil {
+		c.ArbiterElems = make([]*pg.Node, len(m.ArbiterElems))
+		for i, x := range m.ArbiterElems {
+			c.ArbiterElems[i] = cloneNode(x)
+		}
+	}
+	c.ArbiterWhere = cloneNode(m.ArbiterWhere)
+	c.Constraint = m.Constraint
+	if m.OnConflictSet != nil {
+		c.OnConflictSet = make([]*pg.Node, len(m.OnConflictSet))
+		for i, x := range m.OnConflictSet {
+			c.OnConflictSet[i] = cloneNode(x)
+		}
+	}
+	c.OnConflictWhere = cloneNode(m.OnConflictWhere)
+	c.ExclRelIndex = m.ExclRelIndex
+	if m.ExclRelTlist != nil {
+		c.ExclRelTlist = make([]*pg.Node, len(m.ExclRelTlist))
+		for i, x := range m.ExclRelTlist {
+			c.ExclRelTlist[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneOpExpr(m *pg.OpExpr) *pg.OpExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.OpExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Opno = m.Opno
+	c.Opresulttype = m.Opresulttype
+	c.Opretset = m.Opretset
+	c.Opcollid = m.Opcollid
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func clonePLAssignStmt(m *pg.PLAssignStmt) *pg.PLAssignStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PLAssignStmt)
+	c.Name = m.Name
+	if m.Indirection != nil {
+		c.Indirection = make([]*pg.Node, len(m.Indirection))
+		for i, x := range m.Indirection {
+			c.Indirection[i] = cloneNode(x)
+		}
+	}
+	c.Nnames = m.Nnames
+	c.Val = cloneSelectStmt(m.Val)
+	c.Location = m.Location
+	return c
+}
+
+func cloneParam(m *pg.Param) *pg.Param {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Param)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Paramkind = m.Paramkind
+	c.Paramid = m.Paramid
+	c.Paramtype = m.Paramtype
+	c.Paramtypmod = m.Paramtypmod
+	c.Paramcollid = m.Paramcollid
+	c.Location = m.Location
+	return c
+}
+
+func cloneParamRef(m *pg.ParamRef) *pg.ParamRef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ParamRef)
+	c.Number = m.Number
+	c.Location = m.Location
+	return c
+}
+
+func cloneParseResult(m *pg.ParseResult) *pg.ParseResult {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ParseResult)
+	c.Version = m.Version
+	if m.Stmts != nil {
+		c.Stmts = make([]*pg.RawStmt, len(m.Stmts))
+		for i, x := range m.Stmts {
+			c.Stmts[i] = cloneRawStmt(x)
+		}
+	}
+	return c
+}
+
+func clonePartitionBoundSpec(m *pg.PartitionBoundSpec) *pg.PartitionBoundSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PartitionBoundSpec)
+	c.Strategy = m.Strategy
+	c.IsDefault = m.IsDefault
+	c.Modulus = m.Modulus
+	c.Remainder = m.Remainder
+	if m.Listdatums != nil {
+		c.Listdatums = make([]*pg.Node, len(m.Listdatums))
+		for i, x := range m.Listdatums {
+			c.Listdatums[i] = cloneNode(x)
+		}
+	}
+	if m.Lowerdatums != nil {
+		c.Lowerdatums = make([]*pg.Node, len(m.Lowerdatums))
+		for i, x := range m.Lowerdatums {
+			c.Lowerdatums[i] = cloneNode(x)
+		}
+	}
+	if m.Upperdatums != nil {
+		c.Upperdatums = make([]*pg.Node, len(m.Upperdatums))
+		for i, x := range m.Upperdatums {
+			c.Upperdatums[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func clonePartitionCmd(m *pg.PartitionCmd) *pg.PartitionCmd {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PartitionCmd)
+	c.Name = cloneRangeVar(m.Name)
+	c.Bound = clonePartitionBoundSpec(m.Bound)
+	c.Concurrent = m.Concurrent
+	return c
+}
+
+func clonePartitionElem(m *pg.PartitionElem) *pg.PartitionElem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PartitionElem)
+	c.Name = m.Name
+	c.Expr = cloneNode(m.Expr)
+	if m.Collation != nil {
+		c.Collation = make([]*pg.Node, len(m.Collation))
+		for i, x := range m.Collation {
+			c.Collation[i] = cloneNode(x)
+		}
+	}
+	if m.Opclass != nil {
+		c.Opclass = make([]*pg.Node, len(m.Opclass))
+		for i, x := range m.Opclass {
+			c.Opclass[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func clonePartitionRangeDatum(m *pg.PartitionRangeDatum) *pg.PartitionRangeDatum {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PartitionRangeDatum)
+	c.Kind = m.Kind
+	c.Value = cloneNode(m.Value)
+	c.Location = m.Location
+	return c
+}
+
+func clonePartitionSpec(m *pg.PartitionSpec) *pg.PartitionSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PartitionSpec)
+	c.Strategy = m.Strategy
+	if m.PartParams != nil {
+		c.PartParams = make([]*pg.Node, len(m.PartParams))
+		for i, x := range m.PartParams {
+			c.PartParams[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func clonePrepareStmt(m *pg.PrepareStmt) *pg.PrepareStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PrepareStmt)
+	c.Name = m.Name
+	if m.Argtypes != nil {
+		c.Argtypes = make([]*pg.Node, len(m.Argtypes))
+		for i, x := range m.Argtypes {
+			c.Argtypes[i] = cloneNode(x)
+		}
+	}
+	c.Query = cloneNode(m.Query)
+	return c
+}
+
+func clonePublicationObjSpec(m *pg.PublicationObjSpec) *pg.PublicationObjSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PublicationObjSpec)
+	c.Pubobjtype = m.Pubobjtype
+	c.Name = m.Name
+	c.Pubtable = clonePublicationTable(m.Pubtable)
+	c.Location = m.Location
+	return c
+}
+
+func clonePublicationTable(m *pg.PublicationTable) *pg.PublicationTable {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.PublicationTable)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.WhereClause = cloneNode(m.WhereClause)
+	if m.Columns != nil {
+		c.Columns = make([]*pg.Node, len(m.Columns))
+		for i, x := range m.Columns {
+			c.Columns[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneQuery(m *pg.Query) *pg.Query {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Query)
+	c.CommandType = m.CommandType
+	c.QuerySource = m.QuerySource
+	c.CanSetTag = m.CanSetTag
+	c.UtilityStmt = cloneNode(m.UtilityStmt)
+	c.ResultRelation = m.ResultRelation
+	c.HasAggs = m.HasAggs
+	c.HasWindowFuncs = m.HasWindowFuncs
+	c.HasTargetSrfs = m.HasTargetSrfs
+	c.HasSubLinks = m.HasSubLinks
+	c.HasDistinctOn = m.HasDistinctOn
+	c.HasRecursive = m.HasRecursive
+	c.HasModifyingCte = m.HasModifyingCte
+	c.HasForUpdate = m.HasForUpdate
+	c.HasRowSecurity = m.HasRowSecurity
+	c.IsReturn = m.IsReturn
+	if m.CteList != nil {
+		c.CteList = make([]*pg.Node, len(m.CteList))
+		for i, x := range m.CteList {
+			c.CteList[i] = cloneNode(x)
+		}
+	}
+	if m.Rtable != nil {
+		c.Rtable = make([]*pg.Node, len(m.Rtable))
+		for i, x := range m.Rtable {
+			c.Rtable[i] = cloneNode(x)
+		}
+	}
+	if m.Rteperminfos != nil {
+		c.Rteperminfos = make([]*pg.Node, len(m.Rteperminfos))
+		for i, x := range m.Rteperminfos {
+			c.Rteperminfos[i] = cloneNode(x)
+		}
+	}
+	c.Jointree = cloneFromExpr(m.Jointree)
+	if m.MergeActionList != nil {
+		c.MergeActionList = make([]*pg.Node, len(m.MergeActionList))
+		for i, x := range m.MergeActionList {
+			c.MergeActionList[i] = cloneNode(x)
+		}
+	}
+	c.MergeTargetRelation = m.MergeTargetRelation
+	c.MergeJoinCondition = cloneNode(m.MergeJoinCondition)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	c.Override = m.Override
+	c.OnConflict = cloneOnConflictExpr(m.OnConflict)
+	if m.ReturningList != nil {
+		c.ReturningList = make([]*pg.Node, len(m.ReturningList))
+		for i, x := range m.ReturningList {
+			c.ReturningList[i] = cloneNode(x)
+		}
+	}
+	if m.GroupClause != nil {
+		c.GroupClause = make([]*pg.Node, len(m.GroupClause))
+		for i, x := range m.GroupClause {
+			c.GroupClause[i] = cloneNode(x)
+		}
+	}
+	c.GroupDistinct = m.GroupDistinct
+	if m.GroupingSets != nil {
+		c.GroupingSets = make([]*pg.Node, len(m.GroupingSets))
+		for i, x := range m.GroupingSets {
+			c.GroupingSets[i] = cloneNode(x)
+		}
+	}
+	c.HavingQual = cloneNode(m.HavingQual)
+	if m.WindowClause != nil {
+		c.WindowClause = make([]*pg.Node, len(m.WindowClause))
+		for i, x := range m.WindowClause {
+			c.WindowClause[i] = cloneNode(x)
+		}
+	}
+	if m.DistinctClause != nil {
+		c.DistinctClause = make([]*pg.Node, len(m.DistinctClause))
+		for i, x := range m.DistinctClause {
+			c.DistinctClause[i] = cloneNode(x)
+		}
+	}
+	if m.SortClause != nil {
+		c.SortClause = make([]*pg.Node, len(m.SortClause))
+		for i, x := range m.SortClause {
+			c.SortClause[i] = cloneNode(x)
+		}
+	}
+	c.LimitOffset = cloneNode(m.LimitOffset)
+	c.LimitCount = cloneNode(m.LimitCount)
+	c.LimitOption = m.LimitOption
+	if m.RowMarks != nil {
+		c.RowMarks = make([]*pg.Node, len(m.RowMarks))
+		for i, x := range m.RowMarks {
+			c.RowMarks[i] = cloneNode(x)
+		}
+	}
+	c.SetOperations = cloneNode(m.SetOperations)
+	if m.ConstraintDeps != nil {
+		c.ConstraintDeps = make([]*pg.Node, len(m.ConstraintDeps))
+		for i, x := range m.ConstraintDeps {
+			c.ConstraintDeps[i] = cloneNode(x)
+		}
+	}
+	if m.WithCheckOptions != nil {
+		c.WithCheckOptions = make([]*pg.Node, len(m.WithCheckOptions))
+		for i, x := range m.WithCheckOptions {
+			c.WithCheckOptions[i] = cloneNode(x)
+		}
+	}
+	c.StmtLocation = m.StmtLocation
+	c.StmtLen = m.StmtLen
+	return c
+}
+
+func cloneRTEPermissionInfo(m *pg.RTEPermissionInfo) *pg.RTEPermissionInfo {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RTEPermissionInfo)
+	c.Relid = m.Relid
+	c.Inh = m.Inh
+	c.RequiredPerms = m.RequiredPerms
+	c.CheckAsUser = m.CheckAsUser
+	if m.SelectedCols != nil {
+		c.SelectedCols = append([]uint64(nil), m.SelectedCols...)
+	}
+	if m.InsertedCols != nil {
+		c.InsertedCols = append([]uint64(nil), m.InsertedCols...)
+	}
+	if m.UpdatedCols != nil {
+		c.UpdatedCols = append([]uint64(nil), m.UpdatedCols...)
+	}
+	return c
+}
+
+func cloneRangeFunction(m *pg.RangeFunction) *pg.RangeFunction {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeFunction)
+	c.Lateral = m.Lateral
+	c.Ordinality = m.Ordinality
+	c.IsRowsfrom = m.IsRowsfrom
+	if m.Functions != nil {
+		c.Functions = make([]*pg.Node, len(m.Functions))
+		for i, x := range m.Functions {
+			c.Functions[i] = cloneNode(x)
+		}
+	}
+	c.Alias = cloneAlias(m.Alias)
+	if m.Coldeflist != nil {
+		c.Coldeflist = make([]*pg.Node, len(m.Coldeflist))
+		for i, x := range m.Coldeflist {
+			c.Coldeflist[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneRangeSubselect(m *pg.RangeSubselect) *pg.RangeSubselect {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeSubselect)
+	c.Lateral = m.Lateral
+	c.Subquery = cloneNode(m.Subquery)
+	c.Alias = cloneAlias(m.Alias)
+	return c
+}
+
+func cloneRangeTableFunc(m *pg.RangeTableFunc) *pg.RangeTableFunc {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTableFunc)
+	c.Lateral = m.Lateral
+	c.Docexpr = cloneNode(m.Docexpr)
+	c.Rowexpr = cloneNode(m.Rowexpr)
+	if m.Namespaces != nil {
+		c.Namespaces = make([]*pg.Node, len(m.Namespaces))
+		for i, x := range m.Namespaces {
+			c.Namespaces[i] = cloneNode(x)
+		}
+	}
+	if m.Columns != nil {
+		c.Columns = make([]*pg.Node, len(m.Columns))
+		for i, x := range m.Columns {
+			c.Columns[i] = cloneNode(x)
+		}
+	}
+	c.Alias = cloneAlias(m.Alias)
+	c.Location = m.Location
+	return c
+}
+
+func cloneRangeTableFuncCol(m *pg.RangeTableFuncCol) *pg.RangeTableFuncCol {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTableFuncCol)
+	c.Colname = m.Colname
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.ForOrdinality = m.ForOrdinality
+	c.IsNotNull = m.IsNotNull
+	c.Colexpr = cloneNode(m.Colexpr)
+	c.Coldefexpr = cloneNode(m.Coldefexpr)
+	c.Location = m.Location
+	return c
+}
+
+func cloneRangeTableSample(m *pg.RangeTableSample) *pg.RangeTableSample {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTableSample)
+	c.Relation = cloneNode(m.Relation)
+	if m.Method != nil {
+		c.Method = make([]*pg.Node, len(m.Method))
+		for i, x := range m.Method {
+			c.Method[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Repeatable = cloneNode(m.Repeatable)
+	c.Location = m.Location
+	return c
+}
+
+func cloneRangeTblEntry(m *pg.RangeTblEntry) *pg.RangeTblEntry {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTblEntry)
+	c.Alias = cloneAlias(m.Alias)
+	c.Eref = cloneAlias(m.Eref)
+	c.Rtekind = m.Rtekind
+	c.Relid = m.Relid
+	c.Inh = m.Inh
+	c.Relkind = m.Relkind
+	c.Rellockmode = m.Rellockmode
+	c.Perminfoindex = m.Perminfoindex
+	c.Tablesample = cloneTableSampleClause(m.Tablesample)
+	c.Subquery = cloneQuery(m.Subquery)
+	c.SecurityBarrier = m.SecurityBarrier
+	c.Jointype = m.Jointype
+	c.Joinmergedcols = m.Joinmergedcols
+	if m.Joinaliasvars != nil {
+		c.Joinaliasvars = make([]*pg.Node, len(m.Joinaliasvars))
+		for i, x := range m.Joinaliasvars {
+			c.Joinaliasvars[i] = cloneNode(x)
+		}
+	}
+	if m.Joinleftcols != nil {
+		c.Joinleftcols = make([]*pg.Node, len(m.Joinleftcols))
+		for i, x := range m.Joinleftcols {
+			c.Joinleftcols[i] = cloneNode(x)
+		}
+	}
+	if m.Joinrightcols != nil {
+		c.Joinrightcols = make([]*pg.Node, len(m.Joinrightcols))
+		for i, x := range m.Joinrightcols {
+			c.Joinrightcols[i] = cloneNode(x)
+		}
+	}
+	c.JoinUsingAlias = cloneAlias(m.JoinUsingAlias)
+	if m.Functions != nil {
+		c.Functions = make([]*pg.Node, len(m.Functions))
+		for i, x := range m.Functions {
+			c.Functions[i] = cloneNode(x)
+		}
+	}
+	c.Funcordinality = m.Funcordinality
+	c.Tablefunc = cloneTableFunc(m.Tablefunc)
+	if m.ValuesLists != nil {
+		c.ValuesLists = make([]*pg.Node, len(m.ValuesLists))
+		for i, x := range m.ValuesLists {
+			c.ValuesLists[i] = cloneNode(x)
+		}
+	}
+	c.Ctename = m.Ctename
+	c.Ctelevelsup = m.Ctelevelsup
+	c.SelfReference = m.SelfReference
+	if m.Coltypes != nil {
+		c.Coltypes = make([]*pg.Node, len(m.Coltypes))
+		for i, x := range m.Coltypes {
+			c.Coltypes[i] = cloneNode(x)
+		}
+	}
+	if m.Coltypmods != nil {
+		c.Coltypmods = make([]*pg.Node, len(m.Coltypmods))
+		for i, x := range m.Coltypmods {
+			c.Coltypmods[i] = cloneNode(x)
+		}
+	}
+	if m.Colcollations != nil {
+		c.Colcollations = make([]*pg.Node, len(m.Colcollations))
+		for i, x := range m.Colcollations {
+			c.Colcollations[i] = cloneNode(x)
+		}
+	}
+	c.Enrname = m.Enrname
+	c.Enrtuples = m.Enrtuples
+	c.Lateral = m.Lateral
+	c.InFromCl = m.InFromCl
+	if m.SecurityQuals != nil {
+		c.SecurityQuals = make([]*pg.Node, len(m.SecurityQuals))
+		for i, x := range m.SecurityQuals {
+			c.SecurityQuals[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneRangeTblFunction(m *pg.RangeTblFunction) *pg.RangeTblFunction {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTblFunction)
+	c.Funcexpr = cloneNode(m.Funcexpr)
+	c.Funccolcount = m.Funccolcount
+	if m.Funccolnames != nil {
+		c.Funccolnames = make([]*pg.Node, len(m.Funccolnames))
+		for i, x := range m.Funccolnames {
+			c.Funccolnames[i] = cloneNode(x)
+		}
+	}
+	if m.Funccoltypes != nil {
+		c.Funccoltypes = make([]*pg.Node, len(m.Funccoltypes))
+		for i, x := range m.Funccoltypes {
+			c.Funccoltypes[i] = cloneNode(x)
+		}
+	}
+	if m.Funccoltypmods != nil {
+		c.Funccoltypmods = make([]*pg.Node, len(m.Funccoltypmods))
+		for i, x := range m.Funccoltypmods {
+			c.Funccoltypmods[i] = cloneNode(x)
+		}
+	}
+	if m.Funccolcollations != nil {
+		c.Funccolcollations = make([]*pg.Node, len(m.Funccolcollations))
+		for i, x := range m.Funccolcollations {
+			c.Funccolcollations[i] = cloneNode(x)
+		}
+	}
+	if m.Funcparams != nil {
+		c.Funcparams = append([]uint64(nil), m.Funcparams...)
+	}
+	return c
+}
+
+func cloneRangeTblRef(m *pg.RangeTblRef) *pg.RangeTblRef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeTblRef)
+	c.Rtindex = m.Rtindex
+	return c
+}
+
+func cloneRangeVar(m *pg.RangeVar) *pg.RangeVar {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RangeVar)
+	c.Catalogname = m.Catalogname
+	c.Schemaname = m.Schemaname
+	c.Relname = m.Relname
+	c.Inh = m.Inh
+	c.Relpersistence = m.Relpersistence
+	c.Alias = cloneAlias(m.Alias)
+	c.Location = m.Location
+	return c
+}
+
+func cloneRawStmt(m *pg.RawStmt) *pg.RawStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RawStmt)
+	c.Stmt = cloneNode(m.Stmt)
+	c.StmtLocation = m.StmtLocation
+	c.StmtLen = m.StmtLen
+	return c
+}
+
+func cloneReassignOwnedStmt(m *pg.ReassignOwnedStmt) *pg.ReassignOwnedStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ReassignOwnedStmt)
+	if m.Roles != nil {
+		c.Roles = make([]*pg.Node, len(m.Roles))
+		for i, x := range m.Roles {
+			c.Roles[i] = cloneNode(x)
+		}
+	}
+	c.Newrole = cloneRoleSpec(m.Newrole)
+	return c
+}
+
+func cloneRefreshMatViewStmt(m *pg.RefreshMatViewStmt) *pg.RefreshMatViewStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RefreshMatViewStmt)
+	c.Concurrent = m.Concurrent
+	c.SkipData = m.SkipData
+	c.Relation = cloneRangeVar(m.Relation)
+	return c
+}
+
+func cloneReindexStmt(m *pg.ReindexStmt) *pg.ReindexStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ReindexStmt)
+	c.Kind = m.Kind
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Name = m.Name
+	if m.Params != nil {
+		c.Params = make([]*pg.Node, len(m.Params))
+		for i, x := range m.Params {
+			c.Params[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneRelabelType(m *pg.RelabelType) *pg.RelabelType {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RelabelType)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Arg = cloneNode(m.Arg)
+	c.Resulttype = m.Resulttype
+	c.Resulttypmod = m.Resulttypmod
+	c.Resultcollid = m.Resultcollid
+	c.Relabelformat = m.Relabelformat
+	c.Location = m.Location
+	return c
+}
+
+func cloneRenameStmt(m *pg.RenameStmt) *pg.RenameStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RenameStmt)
+	c.RenameType = m.RenameType
+	c.RelationType = m.RelationType
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Object = cloneNode(m.Object)
+	c.Subname = m.Subname
+	c.Newname = m.Newname
+	c.Behavior = m.Behavior
+	c.MissingOk = m.MissingOk
+	return c
+}
+
+func cloneReplicaIdentityStmt(m *pg.ReplicaIdentityStmt) *pg.ReplicaIdentityStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ReplicaIdentityStmt)
+	c.IdentityType = m.IdentityType
+	c.Name = m.Name
+	return c
+}
+
+func cloneResTarget(m *pg.ResTarget) *pg.ResTarget {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ResTarget)
+	c.Name = m.Name
+	if m.Indirection != nil {
+		c.Indirection = make([]*pg.Node, len(m.Indirection))
+		for i, x := range m.Indirection {
+			c.Indirection[i] = cloneNode(x)
+		}
+	}
+	c.Val = cloneNode(m.Val)
+	c.Location = m.Location
+	return c
+}
+
+func cloneReturnStmt(m *pg.ReturnStmt) *pg.ReturnStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ReturnStmt)
+	c.Returnval = cloneNode(m.Returnval)
+	return c
+}
+
+func cloneRoleSpec(m *pg.RoleSpec) *pg.RoleSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RoleSpec)
+	c.Roletype = m.Roletype
+	c.Rolename = m.Rolename
+	c.Location = m.Location
+	return c
+}
+
+func cloneRowCompareExpr(m *pg.RowCompareExpr) *pg.RowCompareExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RowCompareExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Rctype = m.Rctype
+	if m.Opnos != nil {
+		c.Opnos = make([]*pg.Node, len(m.Opnos))
+		for i, x := range m.Opnos {
+			c.Opnos[i] = cloneNode(x)
+		}
+	}
+	if m.Opfamilies != nil {
+		c.Opfamilies = make([]*pg.Node, len(m.Opfamilies))
+		for i, x := range m.Opfamilies {
+			c.Opfamilies[i] = cloneNode(x)
+		}
+	}
+	if m.Inputcollids != nil {
+		c.Inputcollids = make([]*pg.Node, len(m.Inputcollids))
+		for i, x := range m.Inputcollids {
+			c.Inputcollids[i] = cloneNode(x)
+		}
+	}
+	if m.Largs != nil {
+		c.Largs = make([]*pg.Node, len(m.Largs))
+		for i, x := range m.Largs {
+			c.Largs[i] = cloneNode(x)
+		}
+	}
+	if m.Rargs != nil {
+		c.Rargs = make([]*pg.Node, len(m.Rargs))
+		for i, x := range m.Rargs {
+			c.Rargs[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneRowExpr(m *pg.RowExpr) *pg.RowExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RowExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.RowTypeid = m.RowTypeid
+	c.RowFormat = m.RowFormat
+	if m.Colnames != nil {
+		c.Colnames = make([]*pg.Node, len(m.Colnames))
+		for i, x := range m.Colnames {
+			c.Colnames[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneRowMarkClause(m *pg.RowMarkClause) *pg.RowMarkClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RowMarkClause)
+	c.Rti = m.Rti
+	c.Strength = m.Strength
+	c.WaitPolicy = m.WaitPolicy
+	c.PushedDown = m.PushedDown
+	return c
+}
+
+func cloneRuleStmt(m *pg.RuleStmt) *pg.RuleStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.RuleStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Rulename = m.Rulename
+	c.WhereClause = cloneNode(m.WhereClause)
+	c.Event = m.Event
+	c.Instead = m.Instead
+	if m.Actions != nil {
+		c.Actions = make([]*pg.Node, len(m.Actions))
+		for i, x := range m.Actions {
+			c.Actions[i] = cloneNode(x)
+		}
+	}
+	c.Replace = m.Replace
+	return c
+}
+
+func cloneSQLValueFunction(m *pg.SQLValueFunction) *pg.SQLValueFunction {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SQLValueFunction)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Op = m.Op
+	c.Type = m.Type
+	c.Typmod = m.Typmod
+	c.Location = m.Location
+	return c
+}
+
+func cloneScalarArrayOpExpr(m *pg.ScalarArrayOpExpr) *pg.ScalarArrayOpExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ScalarArrayOpExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Opno = m.Opno
+	c.UseOr = m.UseOr
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneSecLabelStmt(m *pg.SecLabelStmt) *pg.SecLabelStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SecLabelStmt)
+	c.Objtype = m.Objtype
+	c.Object = cloneNode(m.Object)
+	c.Provider = m.Provider
+	c.Label = m.Label
+	return c
+}
+
+func cloneSelectStmt(m *pg.SelectStmt) *pg.SelectStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SelectStmt)
+	if m.DistinctClause != nil {
+		c.DistinctClause = make([]*pg.Node, len(m.DistinctClause))
+		for i, x := range m.DistinctClause {
+			c.DistinctClause[i] = cloneNode(x)
+		}
+	}
+	c.IntoClause = cloneIntoClause(m.IntoClause)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	if m.FromClause != nil {
+		c.FromClause = make([]*pg.Node, len(m.FromClause))
+		for i, x := range m.FromClause {
+			c.FromClause[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	if m.GroupClause != nil {
+		c.GroupClause = make([]*pg.Node, len(m.GroupClause))
+		for i, x := range m.GroupClause {
+			c.GroupClause[i] = cloneNode(x)
+		}
+	}
+	c.GroupDistinct = m.GroupDistinct
+	c.HavingClause = cloneNode(m.HavingClause)
+	if m.WindowClause != nil {
+		c.WindowClause = make([]*pg.Node, len(m.WindowClause))
+		for i, x := range m.WindowClause {
+			c.WindowClause[i] = cloneNode(x)
+		}
+	}
+	if m.ValuesLists != nil {
+		c.ValuesLists = make([]*pg.Node, len(m.ValuesLists))
+		for i, x := range m.ValuesLists {
+			c.ValuesLists[i] = cloneNode(x)
+		}
+	}
+	if m.SortClause != nil {
+		c.SortClause = make([]*pg.Node, len(m.SortClause))
+		for i, x := range m.SortClause {
+			c.SortClause[i] = cloneNode(x)
+		}
+	}
+	c.LimitOffset = cloneNode(m.LimitOffset)
+	c.LimitCount = cloneNode(m.LimitCount)
+	c.LimitOption = m.LimitOption
+	if m.LockingClause != nil {
+		c.LockingClause = make([]*pg.Node, len(m.LockingClause))
+		for i, x := range m.LockingClause {
+			c.LockingClause[i] = cloneNode(x)
+		}
+	}
+	c.WithClause = cloneWithClause(m.WithClause)
+	c.Op = m.Op
+	c.All = m.All
+	c.Larg = cloneSelectStmt(m.Larg)
+	c.Rarg = cloneSelectStmt(m.Rarg)
+	return c
+}
+
+func cloneSetOperationStmt(m *pg.SetOperationStmt) *pg.SetOperationStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SetOperationStmt)
+	c.Op = m.Op
+	c.All = m.All
+	c.Larg = cloneNode(m.Larg)
+	c.Rarg = cloneNode(m.Rarg)
+	if m.ColTypes != nil {
+		c.ColTypes = make([]*pg.Node, len(m.ColTypes))
+		for i, x := range m.ColTypes {
+			c.ColTypes[i] = cloneNode(x)
+		}
+	}
+	if m.ColTypmods != nil {
+		c.ColTypmods = make([]*pg.Node, len(m.ColTypmods))
+		for i, x := range m.ColTypmods {
+			c.ColTypmods[i] = cloneNode(x)
+		}
+	}
+	if m.ColCollations != nil {
+		c.ColCollations = make([]*pg.Node, len(m.ColCollations))
+		for i, x := range m.ColCollations {
+			c.ColCollations[i] = cloneNode(x)
+		}
+	}
+	if m.GroupClauses != nil {
+		c.GroupClauses = make([]*pg.Node, len(m.GroupClauses))
+		for i, x := range m.GroupClauses {
+			c.GroupClauses[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneSetToDefault(m *pg.SetToDefault) *pg.SetToDefault {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SetToDefault)
+	c.Xpr = cloneNode(m.Xpr)
+	c.TypeId = m.TypeId
+	c.TypeMod = m.TypeMod
+	c.Collation = m.Collation
+	c.Location = m.Location
+	return c
+}
+
+func cloneSinglePartitionSpec(m *pg.SinglePartitionSpec) *pg.SinglePartitionSpec {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SinglePartitionSpec)
+	return c
+}
+
+func cloneSortBy(m *pg.SortBy) *pg.SortBy {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SortBy)
+	c.Node = cloneNode(m.Node)
+	c.SortbyDir = m.SortbyDir
+	c.SortbyNulls = m.SortbyNulls
+	if m.UseOp != nil {
+		c.UseOp = make([]*pg.Node, len(m.UseOp))
+		for i, x := range m.UseOp {
+			c.UseOp[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneSortGroupClause(m *pg.SortGroupClause) *pg.SortGroupClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SortGroupClause)
+	c.TleSortGroupRef = m.TleSortGroupRef
+	c.Eqop = m.Eqop
+	c.Sortop = m.Sortop
+	c.NullsFirst = m.NullsFirst
+	c.Hashable = m.Hashable
+	return c
+}
+
+func cloneStatsElem(m *pg.StatsElem) *pg.StatsElem {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.StatsElem)
+	c.Name = m.Name
+	c.Expr = cloneNode(m.Expr)
+	return c
+}
+
+func cloneString(m *pg.String) *pg.String {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.String)
+	c.Sval = m.Sval
+	return c
+}
+
+func cloneSubLink(m *pg.SubLink) *pg.SubLink {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SubLink)
+	c.Xpr = cloneNode(m.Xpr)
+	c.SubLinkType = m.SubLinkType
+	c.SubLinkId = m.SubLinkId
+	c.Testexpr = cloneNode(m.Testexpr)
+	if m.OperName != nil {
+		c.OperName = make([]*pg.Node, len(m.OperName))
+		for i, x := range m.OperName {
+			c.OperName[i] = cloneNode(x)
+		}
+	}
+	c.Subselect = cloneNode(m.Subselect)
+	c.Location = m.Location
+	return c
+}
+
+func cloneSubPlan(m *pg.SubPlan) *pg.SubPlan {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SubPlan)
+	c.Xpr = cloneNode(m.Xpr)
+	c.SubLinkType = m.SubLinkType
+	c.Testexpr = cloneNode(m.Testexpr)
+	if m.ParamIds != nil {
+		c.ParamIds = make([]*pg.Node, len(m.ParamIds))
+		for i, x := range m.ParamIds {
+			c.ParamIds[i] = cloneNode(x)
+		}
+	}
+	c.PlanId = m.PlanId
+	c.PlanName = m.PlanName
+	c.FirstColType = m.FirstColType
+	c.FirstColTypmod = m.FirstColTypmod
+	c.FirstColCollation = m.FirstColCollation
+	c.UseHashTable = m.UseHashTable
+	c.UnknownEqFalse = m.UnknownEqFalse
+	c.ParallelSafe = m.ParallelSafe
+	if m.SetParam != nil {
+		c.SetParam = make([]*pg.Node, len(m.SetParam))
+		for i, x := range m.SetParam {
+			c.SetParam[i] = cloneNode(x)
+		}
+	}
+	if m.ParParam != nil {
+		c.ParParam = make([]*pg.Node, len(m.ParParam))
+		for i, x := range m.ParParam {
+			c.ParParam[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.StartupCost = m.StartupCost
+	c.PerCallCost = m.PerCallCost
+	return c
+}
+
+func cloneSubscriptingRef(m *pg.SubscriptingRef) *pg.SubscriptingRef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.SubscriptingRef)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Refcontainertype = m.Refcontainertype
+	c.Refelemtype = m.Refelemtype
+	c.Refrestype = m.Refrestype
+	c.Reftypmod = m.Reftypmod
+	c.Refcollid = m.Refcollid
+	if m.Refupperindexpr != nil {
+		c.Refupperindexpr = make([]*pg.Node, len(m.Refupperindexpr))
+		for i, x := range m.Refupperindexpr {
+			c.Refupperindexpr[i] = cloneNode(x)
+		}
+	}
+	if m.Reflowerindexpr != nil {
+		c.Reflowerindexpr = make([]*pg.Node, len(m.Reflowerindexpr))
+		for i, x := range m.Reflowerindexpr {
+			c.Reflowerindexpr[i] = cloneNode(x)
+		}
+	}
+	c.Refexpr = cloneNode(m.Refexpr)
+	c.Refassgnexpr = cloneNode(m.Refassgnexpr)
+	return c
+}
+
+func cloneTableFunc(m *pg.TableFunc) *pg.TableFunc {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TableFunc)
+	c.Functype = m.Functype
+	if m.NsUris != nil {
+		c.NsUris = make([]*pg.Node, len(m.NsUris))
+		for i, x := range m.NsUris {
+			c.NsUris[i] = cloneNode(x)
+		}
+	}
+	if m.NsNames != nil {
+		c.NsNames = make([]*pg.Node, len(m.NsNames))
+		for i, x := range m.NsNames {
+			c.NsNames[i] = cloneNode(x)
+		}
+	}
+	c.Docexpr = cloneNode(m.Docexpr)
+	c.Rowexpr = cloneNode(m.Rowexpr)
+	if m.Colnames != nil {
+		c.Colnames = make([]*pg.Node, len(m.Colnames))
+		for i, x := range m.Colnames {
+			c.Colnames[i] = cloneNode(x)
+		}
+	}
+	if m.Coltypes != nil {
+		c.Coltypes = make([]*pg.Node, len(m.Coltypes))
+		for i, x := range m.Coltypes {
+			c.Coltypes[i] = cloneNode(x)
+		}
+	}
+	if m.Coltypmods != nil {
+		c.Coltypmods = make([]*pg.Node, len(m.Coltypmods))
+		for i, x := range m.Coltypmods {
+			c.Coltypmods[i] = cloneNode(x)
+		}
+	}
+	if m.Colcollations != nil {
+		c.Colcollations = make([]*pg.Node, len(m.Colcollations))
+		for i, x := range m.Colcollations {
+			c.Colcollations[i] = cloneNode(x)
+		}
+	}
+	if m.Colexprs != nil {
+		c.Colexprs = make([]*pg.Node, len(m.Colexprs))
+		for i, x := range m.Colexprs {
+			c.Colexprs[i] = cloneNode(x)
+		}
+	}
+	if m.Coldefexprs != nil {
+		c.Coldefexprs = make([]*pg.Node, len(m.Coldefexprs))
+		for i, x := range m.Coldefexprs {
+			c.Coldefexprs[i] = cloneNode(x)
+		}
+	}
+	if m.Colvalexprs != nil {
+		c.Colvalexprs = make([]*pg.Node, len(m.Colvalexprs))
+		for i, x := range m.Colvalexprs {
+			c.Colvalexprs[i] = cloneNode(x)
+		}
+	}
+	if m.Passingvalexprs != nil {
+		c.Passingvalexprs = make([]*pg.Node, len(m.Passingvalexprs))
+		for i, x := range m.Passingvalexprs {
+			c.Passingvalexprs[i] = cloneNode(x)
+		}
+	}
+	if m.Notnulls != nil {
+		c.Notnulls = append([]uint64(nil), m.Notnulls...)
+	}
+	c.Plan = cloneNode(m.Plan)
+	c.Ordinalitycol = m.Ordinalitycol
+	c.Location = m.Location
+	return c
+}
+
+func cloneTableLikeClause(m *pg.TableLikeClause) *pg.TableLikeClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TableLikeClause)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Options = m.Options
+	c.RelationOid = m.RelationOid
+	return c
+}
+
+func cloneTableSampleClause(m *pg.TableSampleClause) *pg.TableSampleClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TableSampleClause)
+	c.Tsmhandler = m.Tsmhandler
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Repeatable = cloneNode(m.Repeatable)
+	return c
+}
+
+func cloneTargetEntry(m *pg.TargetEntry) *pg.TargetEntry {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TargetEntry)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Expr = cloneNode(m.Expr)
+	c.Resno = m.Resno
+	c.Resname = m.Resname
+	c.Ressortgroupref = m.Ressortgroupref
+	c.Resorigtbl = m.Resorigtbl
+	c.Resorigcol = m.Resorigcol
+	c.Resjunk = m.Resjunk
+	return c
+}
+
+func cloneTransactionStmt(m *pg.TransactionStmt) *pg.TransactionStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TransactionStmt)
+	c.Kind = m.Kind
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.SavepointName = m.SavepointName
+	c.Gid = m.Gid
+	c.Chain = m.Chain
+	c.Location = m.Location
+	return c
+}
+
+func cloneTriggerTransition(m *pg.TriggerTransition) *pg.TriggerTransition {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TriggerTransition)
+	c.Name = m.Name
+	c.IsNew = m.IsNew
+	c.IsTable = m.IsTable
+	return c
+}
+
+func cloneTruncateStmt(m *pg.TruncateStmt) *pg.TruncateStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TruncateStmt)
+	if m.Relations != nil {
+		c.Relations = make([]*pg.Node, len(m.Relations))
+		for i, x := range m.Relations {
+			c.Relations[i] = cloneNode(x)
+		}
+	}
+	c.RestartSeqs = m.RestartSeqs
+	c.Behavior = m.Behavior
+	return c
+}
+
+func cloneTypeCast(m *pg.TypeCast) *pg.TypeCast {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TypeCast)
+	c.Arg = cloneNode(m.Arg)
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Location = m.Location
+	return c
+}
+
+func cloneTypeName(m *pg.TypeName) *pg.TypeName {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.TypeName)
+	if m.Names != nil {
+		c.Names = make([]*pg.Node, len(m.Names))
+		for i, x := range m.Names {
+			c.Names[i] = cloneNode(x)
+		}
+	}
+	c.TypeOid = m.TypeOid
+	c.Setof = m.Setof
+	c.PctType = m.PctType
+	if m.Typmods != nil {
+		c.Typmods = make([]*pg.Node, len(m.Typmods))
+		for i, x := range m.Typmods {
+			c.Typmods[i] = cloneNode(x)
+		}
+	}
+	c.Typemod = m.Typemod
+	if m.ArrayBounds != nil {
+		c.ArrayBounds = make([]*pg.Node, len(m.ArrayBounds))
+		for i, x := range m.ArrayBounds {
+			c.ArrayBounds[i] = cloneNode(x)
+		}
+	}
+	c.Location = m.Location
+	return c
+}
+
+func cloneUnlistenStmt(m *pg.UnlistenStmt) *pg.UnlistenStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.UnlistenStmt)
+	c.Conditionname = m.Conditionname
+	return c
+}
+
+func cloneUpdateStmt(m *pg.UpdateStmt) *pg.UpdateStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.UpdateStmt)
+	c.Relation = cloneRangeVar(m.Relation)
+	if m.TargetList != nil {
+		c.TargetList = make([]*pg.Node, len(m.TargetList))
+		for i, x := range m.TargetList {
+			c.TargetList[i] = cloneNode(x)
+		}
+	}
+	c.WhereClause = cloneNode(m.WhereClause)
+	if m.FromClause != nil {
+		c.FromClause = make([]*pg.Node, len(m.FromClause))
+		for i, x := range m.FromClause {
+			c.FromClause[i] = cloneNode(x)
+		}
+	}
+	if m.ReturningList != nil {
+		c.ReturningList = make([]*pg.Node, len(m.ReturningList))
+		for i, x := range m.ReturningList {
+			c.ReturningList[i] = cloneNode(x)
+		}
+	}
+	c.WithClause = cloneWithClause(m.WithClause)
+	return c
+}
+
+func cloneVacuumRelation(m *pg.VacuumRelation) *pg.VacuumRelation {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.VacuumRelation)
+	c.Relation = cloneRangeVar(m.Relation)
+	c.Oid = m.Oid
+	if m.VaCols != nil {
+		c.VaCols = make([]*pg.Node, len(m.VaCols))
+		for i, x := range m.VaCols {
+			c.VaCols[i] = cloneNode(x)
+		}
+	}
+	return c
+}
+
+func cloneVacuumStmt(m *pg.VacuumStmt) *pg.VacuumStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.VacuumStmt)
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	if m.Rels != nil {
+		c.Rels = make([]*pg.Node, len(m.Rels))
+		for i, x := range m.Rels {
+			c.Rels[i] = cloneNode(x)
+		}
+	}
+	c.IsVacuumcmd = m.IsVacuumcmd
+	return c
+}
+
+func cloneVar(m *pg.Var) *pg.Var {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.Var)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Varno = m.Varno
+	c.Varattno = m.Varattno
+	c.Vartype = m.Vartype
+	c.Vartypmod = m.Vartypmod
+	c.Varcollid = m.Varcollid
+	if m.Varnullingrels != nil {
+		c.Varnullingrels = append([]uint64(nil), m.Varnullingrels...)
+	}
+	c.Varlevelsup = m.Varlevelsup
+	c.Location = m.Location
+	return c
+}
+
+func cloneVariableSetStmt(m *pg.VariableSetStmt) *pg.VariableSetStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.VariableSetStmt)
+	c.Kind = m.Kind
+	c.Name = m.Name
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.IsLocal = m.IsLocal
+	return c
+}
+
+func cloneVariableShowStmt(m *pg.VariableShowStmt) *pg.VariableShowStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.VariableShowStmt)
+	c.Name = m.Name
+	return c
+}
+
+func cloneViewStmt(m *pg.ViewStmt) *pg.ViewStmt {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.ViewStmt)
+	c.View = cloneRangeVar(m.View)
+	if m.Aliases != nil {
+		c.Aliases = make([]*pg.Node, len(m.Aliases))
+		for i, x := range m.Aliases {
+			c.Aliases[i] = cloneNode(x)
+		}
+	}
+	c.Query = cloneNode(m.Query)
+	c.Replace = m.Replace
+	if m.Options != nil {
+		c.Options = make([]*pg.Node, len(m.Options))
+		for i, x := range m.Options {
+			c.Options[i] = cloneNode(x)
+		}
+	}
+	c.WithCheckOption = m.WithCheckOption
+	return c
+}
+
+func cloneWindowClause(m *pg.WindowClause) *pg.WindowClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WindowClause)
+	c.Name = m.Name
+	c.Refname = m.Refname
+	if m.PartitionClause != nil {
+		c.PartitionClause = make([]*pg.Node, len(m.PartitionClause))
+		for i, x := range m.PartitionClause {
+			c.PartitionClause[i] = cloneNode(x)
+		}
+	}
+	if m.OrderClause != nil {
+		c.OrderClause = make([]*pg.Node, len(m.OrderClause))
+		for i, x := range m.OrderClause {
+			c.OrderClause[i] = cloneNode(x)
+		}
+	}
+	c.FrameOptions = m.FrameOptions
+	c.StartOffset = cloneNode(m.StartOffset)
+	c.EndOffset = cloneNode(m.EndOffset)
+	c.StartInRangeFunc = m.StartInRangeFunc
+	c.EndInRangeFunc = m.EndInRangeFunc
+	c.InRangeColl = m.InRangeColl
+	c.InRangeAsc = m.InRangeAsc
+	c.InRangeNullsFirst = m.InRangeNullsFirst
+	c.Winref = m.Winref
+	c.CopiedOrder = m.CopiedOrder
+	return c
+}
+
+func cloneWindowDef(m *pg.WindowDef) *pg.WindowDef {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WindowDef)
+	c.Name = m.Name
+	c.Refname = m.Refname
+	if m.PartitionClause != nil {
+		c.PartitionClause = make([]*pg.Node, len(m.PartitionClause))
+		for i, x := range m.PartitionClause {
+			c.PartitionClause[i] = cloneNode(x)
+		}
+	}
+	if m.OrderClause != nil {
+		c.OrderClause = make([]*pg.Node, len(m.OrderClause))
+		for i, x := range m.OrderClause {
+			c.OrderClause[i] = cloneNode(x)
+		}
+	}
+	c.FrameOptions = m.FrameOptions
+	c.StartOffset = cloneNode(m.StartOffset)
+	c.EndOffset = cloneNode(m.EndOffset)
+	c.Location = m.Location
+	return c
+}
+
+func cloneWindowFunc(m *pg.WindowFunc) *pg.WindowFunc {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WindowFunc)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Winfnoid = m.Winfnoid
+	c.Wintype = m.Wintype
+	c.Wincollid = m.Wincollid
+	c.Inputcollid = m.Inputcollid
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Aggfilter = cloneNode(m.Aggfilter)
+	if m.RunCondition != nil {
+		c.RunCondition = make([]*pg.Node, len(m.RunCondition))
+		for i, x := range m.RunCondition {
+			c.RunCondition[i] = cloneNode(x)
+		}
+	}
+	c.Winref = m.Winref
+	c.Winstar = m.Winstar
+	c.Winagg = m.Winagg
+	c.Location = m.Location
+	return c
+}
+
+func cloneWindowFuncRunCondition(m *pg.WindowFuncRunCondition) *pg.WindowFuncRunCondition {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WindowFuncRunCondition)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Opno = m.Opno
+	c.Inputcollid = m.Inputcollid
+	c.WfuncLeft = m.WfuncLeft
+	c.Arg = cloneNode(m.Arg)
+	return c
+}
+
+func cloneWithCheckOption(m *pg.WithCheckOption) *pg.WithCheckOption {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WithCheckOption)
+	c.Kind = m.Kind
+	c.Relname = m.Relname
+	c.Polname = m.Polname
+	c.Qual = cloneNode(m.Qual)
+	c.Cascaded = m.Cascaded
+	return c
+}
+
+func cloneWithClause(m *pg.WithClause) *pg.WithClause {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.WithClause)
+	if m.Ctes != nil {
+		c.Ctes = make([]*pg.Node, len(m.Ctes))
+		for i, x := range m.Ctes {
+			c.Ctes[i] = cloneNode(x)
+		}
+	}
+	c.Recursive = m.Recursive
+	c.Location = m.Location
+	return c
+}
+
+func cloneXmlExpr(m *pg.XmlExpr) *pg.XmlExpr {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.XmlExpr)
+	c.Xpr = cloneNode(m.Xpr)
+	c.Op = m.Op
+	c.Name = m.Name
+	if m.NamedArgs != nil {
+		c.NamedArgs = make([]*pg.Node, len(m.NamedArgs))
+		for i, x := range m.NamedArgs {
+			c.NamedArgs[i] = cloneNode(x)
+		}
+	}
+	if m.ArgNames != nil {
+		c.ArgNames = make([]*pg.Node, len(m.ArgNames))
+		for i, x := range m.ArgNames {
+			c.ArgNames[i] = cloneNode(x)
+		}
+	}
+	if m.Args != nil {
+		c.Args = make([]*pg.Node, len(m.Args))
+		for i, x := range m.Args {
+			c.Args[i] = cloneNode(x)
+		}
+	}
+	c.Xmloption = m.Xmloption
+	c.Indent = m.Indent
+	c.Type = m.Type
+	c.Typmod = m.Typmod
+	c.Location = m.Location
+	return c
+}
+
+func cloneXmlSerialize(m *pg.XmlSerialize) *pg.XmlSerialize {
+	if m == nil {
+		return nil
+	}
+	c := new(pg.XmlSerialize)
+	c.Xmloption = m.Xmloption
+	c.Expr = cloneNode(m.Expr)
+	c.TypeName = cloneTypeName(m.TypeName)
+	c.Indent = m.Indent
+	c.Location = m.Location
+	return c
 }

@@ -275,3 +275,63 @@ func TestWalkAsReflection(t *testing.T) {
 	}
 	t.Logf("%d statements walked alike", stmts)
 }
+
+// Clone makes what proto.Clone makes: an equal tree that shares no node
+// with the original.
+func TestCloneAsProto(t *testing.T) {
+	stmts := 0
+	for p, sql := range repoSQL(t) {
+		tree, err := Parse(sql)
+		if err != nil {
+			continue
+		}
+		c := Clone(tree)
+		if !proto.Equal(c, tree) {
+			t.Fatalf("%s: the clone differs:\n%v\n%v", p, c, tree)
+		}
+		orig := map[*pg.Node]bool{}
+		for _, raw := range tree.Stmts {
+			Walk(raw.Stmt, func(n *pg.Node) bool { orig[n] = true; return true })
+		}
+		for i, raw := range c.Stmts {
+			if raw == tree.Stmts[i] {
+				t.Fatalf("%s: statement %d is shared", p, i)
+			}
+			Walk(raw.Stmt, func(n *pg.Node) bool {
+				if orig[n] {
+					t.Fatalf("%s: statement %d: the clone shares a node with the original", p, i)
+				}
+				return true
+			})
+			stmts++
+		}
+	}
+	// A message of another kind goes to proto.Clone.
+	if d := Clone(&pg.ScanResult{Version: 3}); d.Version != 3 {
+		t.Fatal("Clone of a message outside the parse tree")
+	}
+	t.Logf("%d statements cloned", stmts)
+}
+
+func BenchmarkClone(b *testing.B) {
+	var trees []*pg.ParseResult
+	for _, sql := range repoSQL(b) {
+		if t, err := Parse(sql); err == nil {
+			trees = append(trees, t)
+		}
+	}
+	b.Run("proto", func(b *testing.B) {
+		for b.Loop() {
+			for _, t := range trees {
+				proto.Clone(t)
+			}
+		}
+	})
+	b.Run("pgtree", func(b *testing.B) {
+		for b.Loop() {
+			for _, t := range trees {
+				Clone(t)
+			}
+		}
+	})
+}

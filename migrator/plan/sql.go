@@ -8,6 +8,8 @@ import (
 	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/lockstep-dev/lockstep/lint"
 )
 
-func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
+func clone[T proto.Message](m T) T { return pgtree.Clone(m) }
 
 // visit calls fn for m and every message below it.
 func visit(m protoreflect.Message, fn func(proto.Message)) {
