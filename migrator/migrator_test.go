@@ -300,9 +300,12 @@ func TestConcurrentRunners(t *testing.T) {
 		defer wg.Done()
 		_, _, firstErr = f.run("v1", lint.Expand)
 	}()
-	// Let the first take the lock.
+	// Let the first take the lock: wait until it runs the slow migration,
+	// which it does under the lock. (Any granted advisory lock is not
+	// enough: the ledger's set-up takes and releases one of its own first,
+	// and under load the second runner could slip in between.)
 	deadline := time.Now().Add(10 * time.Second)
-	for f.scalar(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).(int64) == 0 && time.Now().Before(deadline) {
+	for f.scalar(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(1.5)%'`).(int64) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	f.cfg.LockWait = Duration(300 * time.Millisecond)
