@@ -209,9 +209,7 @@ func (c *Catalog) IndexesOn(qualified string) []*Index {
 
 // setIndex records an index under its key (schema.name).
 func (c *Catalog) setIndex(key string, ix *Index) {
-	if old := c.indexes[key]; old != nil {
-		c.deleteIndex(key)
-	}
+	c.deleteIndex(key) // a replaced index leaves its table's set
 	c.indexes[key] = ix
 	on := c.byTable[ix.Table]
 	if on == nil {

@@ -18,7 +18,7 @@ func writeGCC(w io.Writer, res *Result) error {
 	for _, f := range res.Findings {
 		bw.WriteString(f.Pos.String())
 		bw.WriteString(": ")
-		bw.WriteString(gccSeverity(f.Severity))
+		bw.WriteString(sarifLevel(f.Severity)) // GCC's words too: error, warning, note
 		bw.WriteString(": ")
 		bw.WriteString(strings.Join(strings.Fields(f.Message), " "))
 		bw.WriteString(" [")
@@ -26,15 +26,4 @@ func writeGCC(w io.Writer, res *Result) error {
 		bw.WriteString("]\n")
 	}
 	return bw.Flush()
-}
-
-// gccSeverity is the word GCC uses: a hint is a note.
-func gccSeverity(s Severity) string {
-	switch s {
-	case Error:
-		return "error"
-	case Warning:
-		return "warning"
-	}
-	return "note"
 }

@@ -130,6 +130,8 @@ func sarifResult(res *Result, f Finding, ruleIdx int, print string) *sarif.Resul
 	return r
 }
 
+// sarifLevel is SARIF's level of a severity, and GCC's word for it (a
+// hint is a note to both).
 func sarifLevel(s Severity) string {
 	switch s {
 	case Error:

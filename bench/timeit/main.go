@@ -22,7 +22,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -86,16 +86,16 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	var lines []string
 	for _, c := range cmds {
 		s := append([]time.Duration(nil), c.walls...)
-		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		slices.Sort(s)
 		fmt.Fprintf(stderr, "%-9s median %7.1f ms  min %7.1f  max %7.1f  peak RSS %6.1f MiB  (%d runs, exit codes %v)\n",
 			c.name, ms(median(s)), ms(s[0]), ms(s[len(s)-1]), float64(c.peak)/1024, len(s), c.codes)
+		lines = append(lines, fmt.Sprintf("%s %.1f %.1f %.1f %d\n", c.name, ms(median(s)), ms(s[0]), ms(s[len(s)-1]), c.peak))
 	}
-	for _, c := range cmds {
-		s := append([]time.Duration(nil), c.walls...)
-		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-		fmt.Fprintf(stdout, "%s %.1f %.1f %.1f %d\n", c.name, ms(median(s)), ms(s[0]), ms(s[len(s)-1]), c.peak)
+	for _, l := range lines {
+		io.WriteString(stdout, l)
 	}
 	if len(cmds) < 2 {
 		return 0
@@ -109,12 +109,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		for k := range r {
 			r[k] = float64(c.walls[k]) / float64(base.walls[k])
 		}
-		sort.Float64s(r)
-		m := r[len(r)/2]
-		if len(r)%2 == 0 {
-			m = (r[len(r)/2-1] + r[len(r)/2]) / 2
-		}
-		fmt.Fprintf(stdout, "ratio %s/%s %.2f %.2f %.2f\n", c.name, base.name, m, r[0], r[len(r)-1])
+		slices.Sort(r)
+		fmt.Fprintf(stdout, "ratio %s/%s %.2f %.2f %.2f\n", c.name, base.name, median(r), r[0], r[len(r)-1])
 	}
 	return 0
 }
@@ -136,7 +132,8 @@ func once(args []string) (time.Duration, int64, int, error) {
 	return wall, rss, cmd.ProcessState.ExitCode(), nil
 }
 
-func median(s []time.Duration) time.Duration {
+// median of sorted values: the middle one, or the mean of the middle two.
+func median[T time.Duration | float64](s []T) T {
 	m := s[len(s)/2]
 	if len(s)%2 == 0 {
 		m = (s[len(s)/2-1] + s[len(s)/2]) / 2

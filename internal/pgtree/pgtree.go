@@ -9,8 +9,9 @@
 // that share the protobuf buffer instead of copying out of it. The result is
 // the same tree: TestSameTreeAsProtoUnmarshal compares the two with
 // proto.Equal on every SQL file in the repository. Walk, generated too,
-// visits every Node below a Node without protobuf reflection, in the order
-// protoreflect would (TestWalkAsReflection), and Clone copies a tree as
+// visits every Node below a Node without protobuf reflection, in field
+// order (protoreflect's order is unspecified, and protobuf-go shuffles it
+// from build to build: TestWalkAsReflection), and Clone copies a tree as
 // proto.Clone does, three times faster (TestCloneAsProto).
 package pgtree
 

@@ -6,6 +6,8 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
+
 	"github.com/lockstep-dev/lockstep/internal/fault"
 	"github.com/lockstep-dev/lockstep/lint"
 )
@@ -342,7 +344,7 @@ func (g *gen) moveColumn(m *move) error {
 			if def == nil {
 				return fault.Errorf(fault.Usage, "%s: lockstep cannot read the definition of the constraint %s on %s.%s, which the drop of %s would take along", g.req.Kind, ct.Name, ref.display(), m.old, m.old)
 			}
-			def = clone(def)
+			def = pgtree.Clone(def)
 			renameColumn(def, m.old, m.new)
 			def.Conname = rename(ct.Name)
 			def.SkipValidation, def.InitiallyValid = true, false
@@ -393,7 +395,7 @@ func (g *gen) moveColumn(m *move) error {
 		if def == nil || !equalStrings(lint.IndexColumns(def), ix.Columns) {
 			return fault.Errorf(fault.Usage, "%s: lockstep cannot read the definition of the index %s on %s.%s, which the drop of %s would take along", g.req.Kind, ix.Name, ref.display(), m.old, m.old)
 		}
-		def = clone(def)
+		def = pgtree.Clone(def)
 		renameColumn(def, m.old, m.new)
 		def.Idxname = rename(ix.Name)
 		def.Concurrent, def.IfNotExists = true, true

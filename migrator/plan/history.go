@@ -9,6 +9,8 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/lockstep-dev/lockstep/internal/pgtree"
+
 	"github.com/lockstep-dev/lockstep/internal/fault"
 	"github.com/lockstep-dev/lockstep/lint"
 )
@@ -201,7 +203,7 @@ func (d *defs) constraint(table string, ct *lint.Constraint) *pg.Constraint {
 func (d *defs) apply(n *pg.Node) {
 	switch {
 	case n.GetIndexStmt() != nil:
-		is := clone(n.GetIndexStmt())
+		is := pgtree.Clone(n.GetIndexStmt())
 		if is.Relation == nil {
 			return
 		}
@@ -345,7 +347,7 @@ func (d *defs) addConstraint(table, relname string, con *pg.Constraint, col stri
 	if con.Contype != pg.ConstrType_CONSTR_CHECK && con.Contype != pg.ConstrType_CONSTR_FOREIGN {
 		return
 	}
-	c := clone(con)
+	c := pgtree.Clone(con)
 	if col != "" && c.Contype == pg.ConstrType_CONSTR_FOREIGN && len(c.FkAttrs) == 0 {
 		c.FkAttrs = []*pg.Node{pg.MakeStrNode(col)}
 	}

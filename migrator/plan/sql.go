@@ -8,16 +8,12 @@ import (
 	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-
-	"github.com/lockstep-dev/lockstep/internal/pgtree"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/lockstep-dev/lockstep/internal/fault"
 	"github.com/lockstep-dev/lockstep/lint"
 )
-
-func clone[T proto.Message](m T) T { return pgtree.Clone(m) }
 
 // visit calls fn for m and every message below it.
 func visit(m protoreflect.Message, fn func(proto.Message)) {
